@@ -1,0 +1,178 @@
+"""The one configuration object: embedded defaults, overlaid by a YAML file, then by flags.
+
+Every limit the exporter enforces is a named field here. The schema is a frozen msgspec
+Struct, so a bad file fails at start with the offending key named, unknown keys included.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
+
+DEFAULT_PORT = 9471
+DEFAULT_LISTEN_ADDRESS = f"127.0.0.1:{DEFAULT_PORT}"
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used; the message names the key."""
+
+
+class DurationSeconds(float):
+    """A duration in seconds; YAML may give a number or a Prometheus duration like ``1h30m``."""
+
+
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+
+
+def parse_duration(value: object) -> DurationSeconds:
+    """Parse a number of seconds or a Prometheus duration string; must be positive."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration, got {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and value and _DURATION_PART.sub("", value) == "":
+        seconds = sum(
+            float(number) * _DURATION_UNITS[unit] for number, unit in _DURATION_PART.findall(value)
+        )
+    else:
+        raise ValueError(f"expected a duration like 30s, 5m or 1h, got {value!r}")
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError(f"a duration must be positive and finite, got {value!r}")
+    return DurationSeconds(seconds)
+
+
+def _decode_hook(type_: type, value: Any) -> Any:
+    if type_ is DurationSeconds:
+        return parse_duration(value)
+    raise NotImplementedError(type_)
+
+
+PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
+BucketList = Annotated[
+    tuple[Annotated[float, msgspec.Meta(gt=0)], ...], msgspec.Meta(min_length=1, max_length=64)
+]
+
+
+class _Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Base of every config section: immutable, unknown keys rejected."""
+
+
+class WebConfig(_Section):
+    listen_address: str = DEFAULT_LISTEN_ADDRESS
+
+
+class UserMessageConfig(_Section):
+    enabled: bool = True
+    max_length: Annotated[int, msgspec.Meta(ge=0, le=100_000)] = 200
+
+
+class BucketsConfig(_Section):
+    workflow_duration_seconds: BucketList = msgspec.field(
+        default=(1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
+    )
+    step_duration_seconds: BucketList = msgspec.field(
+        default=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
+    )
+    approval_wait_seconds: BucketList = msgspec.field(
+        default=(5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 28800)
+    )
+
+
+class Config(_Section):
+    """Everything the exporter reads at start; see README "Configuration" for each key."""
+
+    web: WebConfig = msgspec.field(default_factory=WebConfig)
+    ingest_token_file: str | None = None
+    max_body_bytes: Annotated[int, msgspec.Meta(ge=1024, le=1 << 30)] = 1 << 20
+    max_label_values: PositiveInt = 64
+    max_history: PositiveInt = 10_000
+    max_active_workflows: PositiveInt = 100_000
+    max_steps_per_workflow: PositiveInt = 1_000
+    dedup_window: PositiveInt = 100_000
+    workflow_ttl: DurationSeconds = DurationSeconds(3600.0)
+    user_message: UserMessageConfig = msgspec.field(default_factory=UserMessageConfig)
+    buckets: BucketsConfig = msgspec.field(default_factory=BucketsConfig)
+
+    def __post_init__(self) -> None:
+        for name in BucketsConfig.__struct_fields__:
+            bounds = getattr(self.buckets, name)
+            if any(b >= a for a, b in zip(bounds[1:], bounds, strict=False)) or not all(
+                math.isfinite(b) for b in bounds
+            ):
+                raise ConfigError(f"buckets.{name}: bounds must be finite and strictly increasing")
+        _split_listen_address(self.web.listen_address)
+
+    def with_listen_address(self, address: str) -> Config:
+        """The same config, listening elsewhere (the ``--web.listen-address`` flag)."""
+        _split_listen_address(address)
+        return msgspec.structs.replace(
+            self, web=msgspec.structs.replace(self.web, listen_address=address)
+        )
+
+    @property
+    def host(self) -> str:
+        return _split_listen_address(self.web.listen_address)[0]
+
+    @property
+    def port(self) -> int:
+        return _split_listen_address(self.web.listen_address)[1]
+
+
+def _split_listen_address(address: str) -> tuple[str, int]:
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"web.listen_address: expected host:port, got {address!r}")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def _readable_error(error: msgspec.ValidationError) -> str:
+    """Turn msgspec's ``msg - at `$.a.b``` into ``a.b: msg``, naming unknown keys the same way."""
+    match = re.fullmatch(r"(.*?)(?: - at `\$\.?(.*)`)?", str(error), flags=re.DOTALL)
+    message, where = match.group(1), match.group(2) or ""
+    unknown = re.fullmatch(r"Object contains unknown field `(.*)`", message)
+    if unknown:
+        return f"{where + '.' if where else ''}{unknown.group(1)}: unknown key"
+    return f"{where}: {message}" if where else message
+
+
+def parse_config(text: str | bytes, source: str = "config") -> Config:
+    """Build a Config from YAML text; raise ConfigError naming the bad key."""
+    if not str(text).strip():
+        return Config()
+    try:
+        return msgspec.yaml.decode(text, type=Config, dec_hook=_decode_hook)
+    except msgspec.ValidationError as error:
+        raise ConfigError(f"{source}: {_readable_error(error)}") from None
+    except msgspec.DecodeError as error:
+        raise ConfigError(f"{source}: not valid YAML: {error}") from None
+
+
+def load_config(path: str | Path | None) -> Config:
+    """The embedded defaults when path is None, else the YAML file at path."""
+    if path is None:
+        return Config()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    return parse_config(text, source=str(path))
+
+
+def read_token(config: Config) -> str | None:
+    """The ingest bearer token, read once at start; an empty file is a config error."""
+    if config.ingest_token_file is None:
+        return None
+    try:
+        token = Path(config.ingest_token_file).read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise ConfigError(
+            f"ingest_token_file: cannot read {config.ingest_token_file}: {error.strerror}"
+        ) from None
+    if not token:
+        raise ConfigError(f"ingest_token_file: {config.ingest_token_file} is empty")
+    return token

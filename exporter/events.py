@@ -1,0 +1,164 @@
+"""The ingest event schema (typed msgspec structs) and body decoding with per-event errors.
+
+Decoding is two-stage: the body is first split into raw JSON values (a syntax error there
+is a 400 for the whole request), then each value is decoded on its own, so one bad event
+is reported by index and field path while the others still decode.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+import msgspec
+
+MAX_SECONDS = 10 * 365 * 86400.0
+"""Longest duration or wait accepted (ten years); rejects overflowed or absurd values."""
+
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+"""Workflow, step, approval and event ids. 100 characters keep a workflow id within the
+128-character exemplar label budget of OpenMetrics."""
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+"""Values that may become label values (complexity, agent, error type)."""
+
+Seconds = Annotated[float, msgspec.Meta(ge=0, le=MAX_SECONDS)]
+Timestamp = Annotated[float, msgspec.Meta(gt=0, le=1e11)]
+
+
+class Event(msgspec.Struct, tag_field="type", frozen=True, kw_only=True):
+    """Fields every event has; ``type`` selects the subclass."""
+
+    workflow_id: Id
+    event_id: Id | None = None
+    ts: Timestamp | None = None
+
+
+class WorkflowStarted(Event, tag="workflow_started"):
+    complexity: Name = "unknown"
+    user_message: Annotated[str, msgspec.Meta(max_length=65_536)] | None = None
+    total_steps: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 0
+    agents_involved: Annotated[tuple[Name, ...], msgspec.Meta(max_length=1_000)] = ()
+
+
+class StepStarted(Event, tag="step_started"):
+    step_id: Id
+    agent: Name
+
+
+class StepFinished(Event, tag="step_finished"):
+    step_id: Id
+    success: bool
+    agent: Name | None = None
+    error_type: Name | None = None
+    duration_seconds: Seconds | None = None
+
+
+class ApprovalRequested(Event, tag="approval_requested"):
+    approval_id: Id = "default"
+
+
+class ApprovalResolved(Event, tag="approval_resolved"):
+    outcome: Literal["approved", "denied", "timeout"]
+    approval_id: Id = "default"
+    wait_seconds: Seconds | None = None
+
+
+class ResourceSample(Event, tag="resource_sample"):
+    data: Annotated[dict[Name, float], msgspec.Meta(max_length=256)]
+
+
+WorkflowStatus = Literal["completed", "failed", "cancelled", "timeout"]
+
+
+class WorkflowFinished(Event, tag="workflow_finished"):
+    status: WorkflowStatus
+
+
+AnyEvent = (
+    WorkflowStarted
+    | StepStarted
+    | StepFinished
+    | ApprovalRequested
+    | ApprovalResolved
+    | ResourceSample
+    | WorkflowFinished
+)
+
+EVENT_TYPES: tuple[str, ...] = tuple(
+    cls.__struct_config__.tag
+    for cls in (
+        WorkflowStarted,
+        StepStarted,
+        StepFinished,
+        ApprovalRequested,
+        ApprovalResolved,
+        ResourceSample,
+        WorkflowFinished,
+    )
+)
+
+
+class MalformedBody(ValueError):
+    """The body is not JSON (or a line of NDJSON is not); nothing in it can be applied."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventError:
+    index: int
+    path: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedBatch:
+    events: list[tuple[int, AnyEvent]]
+    """Valid events with their position in the body."""
+    errors: list[EventError]
+
+
+_event_decoder = msgspec.json.Decoder(AnyEvent)
+_raw_list_decoder = msgspec.json.Decoder(list[msgspec.Raw])
+_raw_decoder = msgspec.json.Decoder(msgspec.Raw)
+_ERROR_PATH = re.compile(r"(.*?)(?: - at `\$(.*)`)?", flags=re.DOTALL)
+
+
+def _event_error(index: int, prefix: str, error: msgspec.ValidationError) -> EventError:
+    match = _ERROR_PATH.fullmatch(str(error))
+    return EventError(index=index, path=prefix + (match.group(2) or ""), message=match.group(1))
+
+
+def _split(body: bytes, ndjson: bool) -> tuple[list[msgspec.Raw], bool]:
+    """Raw JSON values of the body and whether they came as a sequence (array or NDJSON)."""
+    if ndjson:
+        raws = []
+        for number, line in enumerate(body.splitlines(), start=1):
+            if line.strip():
+                try:
+                    raws.append(_raw_decoder.decode(line))
+                except msgspec.DecodeError as error:
+                    raise MalformedBody(f"line {number}: {error}") from None
+        return raws, True
+    try:
+        if body.lstrip()[:1] == b"[":
+            return _raw_list_decoder.decode(body), True
+        return [_raw_decoder.decode(body)], False
+    except msgspec.DecodeError as error:
+        raise MalformedBody(str(error)) from None
+
+
+def decode_events(body: bytes, ndjson: bool = False) -> DecodedBatch:
+    """Decode a request body: one object, an array of objects, or NDJSON lines.
+
+    Raises MalformedBody when the body is not JSON; schema errors are returned per event.
+    """
+    raws, sequence = _split(body, ndjson)
+    events: list[tuple[int, AnyEvent]] = []
+    errors: list[EventError] = []
+    for index, raw in enumerate(raws):
+        try:
+            events.append((index, _event_decoder.decode(raw)))
+        except msgspec.ValidationError as error:
+            errors.append(_event_error(index, f"$[{index}]" if sequence else "$", error))
+    return DecodedBatch(events=events, errors=errors)

@@ -1,0 +1,94 @@
+"""``POST /api/v1/events``: authenticate, bound, decode and apply a batch of events.
+
+Batch semantics: valid events are applied even when others in the same body are invalid;
+the 422 reply lists each invalid one (index, path, message) and how many were accepted,
+so a client drops the batch rather than resending it (a resend is harmless too: event
+ids make it idempotent). A body that is not JSON at all is refused whole with 400.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from aiohttp import web
+
+from exporter.errors import json_error
+from exporter.events import MalformedBody, decode_events
+from exporter.keys import CONFIG, INGEST_TOKEN, SELF_METRICS, TRACKER
+
+log = logging.getLogger(__name__)
+
+JSON_TYPES = frozenset({"application/json"})
+NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"})
+READ_CHUNK_BYTES = 64 * 1024
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def _read_limited(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLarge
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(READ_CHUNK_BYTES):
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge
+    return bytes(body)
+
+
+def _authorized(request: web.Request, token: str) -> bool:
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        presented.strip().encode(), token.encode()
+    )
+
+
+def _refuse(request: web.Request, status: int, reason: str, message: str) -> web.Response:
+    request.app[SELF_METRICS].events_rejected.labels(reason=reason).inc()
+    return json_error(status, message)
+
+
+async def post_events(request: web.Request) -> web.Response:
+    config = request.app[CONFIG]
+    token = request.app.get(INGEST_TOKEN)
+    if token is not None and not _authorized(request, token):
+        response = _refuse(request, 401, "unauthorized", "missing or wrong bearer token")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="autobot-exporter"'
+        return response
+    content_type = request.content_type if "Content-Type" in request.headers else "application/json"
+    if content_type not in JSON_TYPES | NDJSON_TYPES:
+        return _refuse(
+            request,
+            415,
+            "unsupported_media_type",
+            f"Content-Type {content_type!r} is not accepted; send application/json "
+            "(one event or an array) or application/x-ndjson",
+        )
+    try:
+        body = await _read_limited(request, config.max_body_bytes)
+    except BodyTooLarge:
+        log.warning("refused an ingest body over max_body_bytes=%d", config.max_body_bytes)
+        return _refuse(
+            request,
+            413,
+            "too_large",
+            f"body exceeds max_body_bytes ({config.max_body_bytes} bytes); send smaller batches",
+        )
+    try:
+        batch = decode_events(body, ndjson=content_type in NDJSON_TYPES)
+    except MalformedBody as error:
+        return _refuse(request, 400, "malformed", f"body is not valid JSON: {error}")
+    accepted, duplicates = request.app[TRACKER].apply(event for _, event in batch.events)
+    if not batch.errors:
+        return web.json_response({"accepted": accepted, "duplicates": duplicates}, status=202)
+    request.app[SELF_METRICS].events_rejected.labels(reason="invalid").inc(len(batch.errors))
+    return json_error(
+        422,
+        f"{len(batch.errors)} event(s) invalid and not applied; the other events were applied",
+        errors=[{"index": e.index, "path": e.path, "message": e.message} for e in batch.errors],
+        accepted=accepted,
+        duplicates=duplicates,
+    )

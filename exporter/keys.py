@@ -1,0 +1,16 @@
+"""Typed keys for what the aiohttp application holds (aiohttp's AppKey)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from exporter.config import Config
+from exporter.metrics import SelfMetrics
+from exporter.tracker import WorkflowTracker
+
+CONFIG = web.AppKey("config", Config)
+REGISTRY = web.AppKey("registry", CollectorRegistry)
+SELF_METRICS = web.AppKey("self_metrics", SelfMetrics)
+TRACKER = web.AppKey("tracker", WorkflowTracker)
+INGEST_TOKEN = web.AppKey("ingest_token", str)

@@ -1,0 +1,42 @@
+"""Bounded label values: the first N distinct values pass, later ones become ``other``."""
+
+from __future__ import annotations
+
+import logging
+
+from prometheus_client import Counter
+
+OVERFLOW_VALUE = "other"
+
+log = logging.getLogger(__name__)
+
+
+class LabelValueLimiter:
+    """Caps the distinct values one label may take, so a misbehaving client cannot blow up
+    the series count. Each value mapped to ``other`` is counted in ``overflow``; the first
+    time the cap bites it is logged."""
+
+    def __init__(self, label: str, max_values: int, overflow: Counter) -> None:
+        self._label = label
+        self._max_values = max_values
+        self._seen: set[str] = set()
+        self._overflow = overflow.labels(label=label)
+        self._logged = False
+
+    def __call__(self, value: str) -> str:
+        if value in self._seen:
+            return value
+        if len(self._seen) < self._max_values:
+            self._seen.add(value)
+            return value
+        self._overflow.inc()
+        if not self._logged:
+            self._logged = True
+            log.warning(
+                "label %s reached max_label_values=%d; new values such as %r are exported as %r",
+                self._label,
+                self._max_values,
+                value,
+                OVERFLOW_VALUE,
+            )
+        return OVERFLOW_VALUE

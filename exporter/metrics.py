@@ -1,0 +1,155 @@
+"""Every workflow and self-metric family: names, help texts, label names and buckets live here."""
+
+from __future__ import annotations
+
+import platform
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+
+from exporter import __version__
+from exporter.config import BucketsConfig
+
+# The _created series double every counter's series count and no dashboard or rule uses them.
+disable_created_metrics()
+
+EXEMPLAR_LABEL = "workflow_id"
+
+
+class WorkflowMetrics:
+    """The metric objects the tracker updates, registered in one registry."""
+
+    def __init__(self, registry: CollectorRegistry, buckets: BucketsConfig) -> None:
+        self.workflows_started = Counter(
+            "autobot_workflows_started",
+            "Workflows started, by complexity.",
+            ["complexity"],
+            registry=registry,
+        )
+        self.workflows_finished = Counter(
+            "autobot_workflows_finished",
+            "Workflows finished, by complexity and final status "
+            "(completed, failed, cancelled, timeout, abandoned).",
+            ["complexity", "status"],
+            registry=registry,
+        )
+        self.workflow_duration = Histogram(
+            "autobot_workflow_duration_seconds",
+            "Wall time from workflow start to finish; exemplars carry the workflow_id.",
+            ["complexity", "status"],
+            buckets=buckets.workflow_duration_seconds,
+            registry=registry,
+        )
+        self.workflows_active = Gauge(
+            "autobot_workflows_active",
+            "Workflows started and not yet finished or expired.",
+            ["complexity"],
+            registry=registry,
+        )
+        self.step_duration = Histogram(
+            "autobot_step_duration_seconds",
+            "Duration of one agent step; exemplars carry the workflow_id.",
+            ["agent", "status"],
+            buckets=buckets.step_duration_seconds,
+            registry=registry,
+        )
+        self.step_errors = Counter(
+            "autobot_step_errors",
+            "Failed agent steps, by agent and error type.",
+            ["agent", "error_type"],
+            registry=registry,
+        )
+        self.approval_wait = Histogram(
+            "autobot_approval_wait_seconds",
+            "Time an approval waited for a person, by outcome (approved, denied, timeout).",
+            ["outcome"],
+            buckets=buckets.approval_wait_seconds,
+            registry=registry,
+        )
+        self.approvals_pending = Gauge(
+            "autobot_approvals_pending",
+            "Approvals requested and not yet resolved.",
+            registry=registry,
+        )
+
+
+class SelfMetrics:
+    """How the exporter itself is doing: ingest, limits, build."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.events = Counter(
+            "autobot_exporter_events",
+            "Events accepted and applied, by type.",
+            ["type"],
+            registry=registry,
+        )
+        self.events_rejected = Counter(
+            "autobot_exporter_events_rejected",
+            "Events not applied, by reason (invalid: failed schema validation; "
+            "malformed, too_large, unsupported_media_type, unauthorized: whole request refused, "
+            "counted once per request).",
+            ["reason"],
+            registry=registry,
+        )
+        self.events_duplicate = Counter(
+            "autobot_exporter_events_duplicate",
+            "Events ignored because their event_id was already seen.",
+            registry=registry,
+        )
+        self.events_out_of_order = Counter(
+            "autobot_exporter_events_out_of_order",
+            "Events that could not be fully applied because of ordering: a repeated start or "
+            "finish, an event for a workflow already finished, or an end whose start never came "
+            "(its duration is then not observed).",
+            ["type"],
+            registry=registry,
+        )
+        self.label_overflow = Counter(
+            "autobot_exporter_label_overflow",
+            "Label values exported as 'other' because the label reached max_label_values.",
+            ["label"],
+            registry=registry,
+        )
+        self.workflows_expired = Counter(
+            "autobot_exporter_workflows_expired",
+            "Workflows finished as 'abandoned' by the exporter, by reason "
+            "(ttl: no finish within workflow_ttl; capacity: max_active_workflows reached).",
+            ["reason"],
+            registry=registry,
+        )
+        self.history_evicted = Counter(
+            "autobot_exporter_history_evicted",
+            "Finished workflows dropped from the JSON history because max_history was reached.",
+            registry=registry,
+        )
+        self.workflows_tracked = Gauge(
+            "autobot_exporter_workflows_tracked",
+            "Workflows held in memory, by state (active, history).",
+            ["state"],
+            registry=registry,
+        )
+        build_info = Gauge(
+            "autobot_exporter_build_info",
+            "Build information; the value is always 1.",
+            ["version", "python_version"],
+            registry=registry,
+        )
+        build_info.labels(version=__version__, python_version=platform.python_version()).set(1)
+
+
+def new_registry() -> CollectorRegistry:
+    """A registry with the exporter's own process, platform and GC metrics, as client_python
+    registers them by default."""
+    registry = CollectorRegistry(auto_describe=True)
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+    return registry
