@@ -132,8 +132,15 @@ class SelfMetrics:
         )
         self.workflows_tracked = Gauge(
             "autobot_exporter_workflows_tracked",
-            "Workflows held in memory, by state (active, history).",
+            "Workflows held in memory, by state (active: running or waiting for its start; "
+            "history: finished, kept for the JSON API).",
             ["state"],
+            registry=registry,
+        )
+        self.unmatched_events = Gauge(
+            "autobot_exporter_unmatched_events",
+            "Step and approval events waiting for their partner (start or end); bounded by "
+            "max_pending_pairs and workflow_ttl.",
             registry=registry,
         )
         build_info = Gauge(

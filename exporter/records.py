@@ -1,4 +1,4 @@
-"""In-memory state of one workflow: while it runs (mutable) and once finished (frozen)."""
+"""In-memory state of one workflow: while it runs and once finished."""
 
 from __future__ import annotations
 
@@ -16,10 +16,9 @@ class StepRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class PendingStepEnd:
-    """A step_finished that needs its step_started (for the duration or the agent)."""
+class StepEnd:
+    """What a step_finished carries, kept while it waits for its step_started."""
 
-    ts: float
     agent: str | None
     success: bool
     error_type: str | None
@@ -33,56 +32,36 @@ class ApprovalWait:
 
 
 @dataclass(slots=True)
-class ActiveWorkflow:
-    """A workflow the exporter has heard of and not yet finished.
+class WorkflowProgress:
+    """Steps, approvals and resource samples of one workflow.
 
-    It may exist before its ``workflow_started`` arrives (``started`` False) when other
-    events overtook the start; such a record counts in no metric until it is started.
+    Shared by the running record and the finished one, so that a step or approval whose
+    events arrive after the workflow's finish still lands in its history entry.
     """
 
-    workflow_id: str
-    first_seen: float
-    """Server clock when the exporter first heard of it; workflow_ttl counts from here."""
-    started: bool = False
-    start_ts: float | None = None
-    complexity: str = "unknown"
-    complexity_label: str = "unknown"
-    user_message: str = ""
-    total_steps: int = 0
-    agents_involved: tuple[str, ...] = ()
-    early_finish: tuple[float, str] | None = None
-    """(ts, status) of a workflow_finished that arrived before workflow_started."""
-    open_steps: dict[str, tuple[float, str]] = field(default_factory=dict)
-    pending_step_ends: dict[str, PendingStepEnd] = field(default_factory=dict)
-    open_approvals: dict[str, float] = field(default_factory=dict)
-    pending_resolutions: dict[str, tuple[float, str]] = field(default_factory=dict)
-    closed: set[tuple[str, str]] = field(default_factory=set)
-    """("step" | "approval", id) already completed, so a late start is not reopened."""
+    max_steps: int
     steps: list[StepRecord] = field(default_factory=list)
     completed_steps: int = 0
     failed_steps: int = 0
     approvals: list[ApprovalWait] = field(default_factory=list)
     resource_usage: dict[str, float] = field(default_factory=dict)
 
+    def add_step(self, step: StepRecord) -> bool:
+        """Count the step; keep its details unless max_steps are kept already (False then)."""
+        if step.success:
+            self.completed_steps += 1
+        else:
+            self.failed_steps += 1
+        if len(self.steps) >= self.max_steps:
+            return False
+        self.steps.append(step)
+        return True
 
-@dataclass(frozen=True, slots=True)
-class FinishedWorkflow:
-    """The history entry: what the original AutoBot WorkflowExecutionStats held, in seconds."""
-
-    workflow_id: str
-    user_message: str
-    complexity: str
-    total_steps: int
-    completed_steps: int
-    failed_steps: int
-    agents_involved: tuple[str, ...]
-    start_ts: float | None
-    end_ts: float
-    duration_seconds: float | None
-    steps: tuple[StepRecord, ...]
-    approvals: tuple[ApprovalWait, ...]
-    resource_usage: dict[str, float]
-    status: str
+    def add_approval(self, approval: ApprovalWait) -> bool:
+        if len(self.approvals) >= self.max_steps:
+            return False
+        self.approvals.append(approval)
+        return True
 
     @property
     def approval_wait_seconds(self) -> float:
@@ -93,3 +72,42 @@ class FinishedWorkflow:
         """Completed over completed plus failed steps; 0 when no step ran."""
         ran = self.completed_steps + self.failed_steps
         return self.completed_steps / ran if ran else 0.0
+
+
+@dataclass(slots=True)
+class ActiveWorkflow:
+    """A workflow the exporter has heard of and not yet finished.
+
+    It may exist before its ``workflow_started`` arrives (``started`` False) when other
+    events overtook the start; such a record counts in no metric until it is started.
+    """
+
+    workflow_id: str
+    first_seen: float
+    """Server clock when the exporter first heard of it; workflow_ttl counts from here."""
+    progress: WorkflowProgress
+    started: bool = False
+    start_ts: float | None = None
+    complexity: str = "unknown"
+    complexity_label: str = "unknown"
+    user_message: str = ""
+    total_steps: int = 0
+    agents_involved: tuple[str, ...] = ()
+    early_finish: tuple[float, str] | None = None
+    """(ts, status) of a workflow_finished that arrived before workflow_started."""
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedWorkflow:
+    """The history entry: what the original AutoBot WorkflowExecutionStats held, in seconds."""
+
+    workflow_id: str
+    user_message: str
+    complexity: str
+    total_steps: int
+    agents_involved: tuple[str, ...]
+    start_ts: float | None
+    end_ts: float
+    duration_seconds: float | None
+    status: str
+    progress: WorkflowProgress

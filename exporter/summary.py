@@ -46,7 +46,7 @@ def _agent_performance(workflows: list[FinishedWorkflow]) -> dict[str, Any]:
     steps: Counter[str] = Counter()
     failures: Counter[str] = Counter()
     for workflow in workflows:
-        for step in workflow.steps:
+        for step in workflow.progress.steps:
             steps[step.agent] += 1
             failures[step.agent] += not step.success
             if step.duration_seconds is not None:
@@ -66,7 +66,7 @@ def _agent_performance(workflows: list[FinishedWorkflow]) -> dict[str, Any]:
 def _approval_waits(workflows: list[FinishedWorkflow]) -> dict[str, Any]:
     by_outcome: dict[str, list[float]] = defaultdict(list)
     for workflow in workflows:
-        for approval in workflow.approvals:
+        for approval in workflow.progress.approvals:
             by_outcome[approval.outcome].append(approval.wait_seconds)
     waits = [wait for values in by_outcome.values() for wait in values]
     if not waits:
@@ -96,7 +96,10 @@ def performance_summary(
     agents = _agent_performance(workflows)
     timed_agents = [agent for agent, perf in agents.items() if "avg_ms" in perf]
     errors = Counter(
-        step.error_type or "unknown" for w in workflows for step in w.steps if not step.success
+        step.error_type or "unknown"
+        for w in workflows
+        for step in w.progress.steps
+        if not step.success
     )
     return {
         **base,
@@ -105,7 +108,7 @@ def performance_summary(
         "max_duration_ms": to_ms(max(durations)) if durations else None,
         "p95_duration_ms": to_ms(percentile(durations, 0.95)) if durations else None,
         "avg_success_rate": round(
-            100.0 * sum(w.success_ratio for w in workflows) / len(workflows), 2
+            100.0 * sum(w.progress.success_ratio for w in workflows) / len(workflows), 2
         ),
         "complexity_distribution": dict(Counter(w.complexity for w in workflows)),
         "status_distribution": dict(Counter(w.status for w in workflows)),

@@ -1,18 +1,18 @@
 """WorkflowTracker: applies events to workflow state, the metric families and the history.
 
-Ordering rules (README "Out-of-order events"): an end that arrives before its start waits
-in the workflow's record and is completed when the start comes, so the final metrics
-equal those of the in-order sequence. What can never be paired (a start that never comes
-before the workflow ends or expires, a repeated start or finish, an event for a workflow
-already finished) is applied as far as it can be and counted in
-``autobot_exporter_events_out_of_order_total{type}``.
+Ordering (README "Out-of-order events"): the events of one workflow may arrive in any
+order and still give the metrics of the in-order sequence. A finish that overtakes its
+start waits in the workflow's record; a step's or approval's two halves are matched in a
+pair table that outlives the workflow's finish. What can never be matched (a half whose
+partner does not come within workflow_ttl, a repeated start or finish) is applied as far
+as it can be and counted in ``autobot_exporter_events_out_of_order_total{type}``.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Sized
+from collections.abc import Callable, Iterable, Iterator
 
 from exporter.config import Config
 from exporter.dedup import SeenIds
@@ -28,12 +28,14 @@ from exporter.events import (
 )
 from exporter.labels import LabelValueLimiter
 from exporter.metrics import EXEMPLAR_LABEL, SelfMetrics, WorkflowMetrics
+from exporter.pairing import Half, Key, PairTable
 from exporter.records import (
     ActiveWorkflow,
     ApprovalWait,
     FinishedWorkflow,
-    PendingStepEnd,
+    StepEnd,
     StepRecord,
+    WorkflowProgress,
 )
 
 log = logging.getLogger(__name__)
@@ -59,13 +61,15 @@ class WorkflowTracker:
         self._active: dict[str, ActiveWorkflow] = {}
         self._history: dict[str, FinishedWorkflow] = {}
         self._seen_ids = SeenIds(config.dedup_window)
+        self._steps: PairTable[str, StepEnd] = PairTable(config.max_pending_pairs)
+        self._approvals: PairTable[None, tuple[str, float | None]] = PairTable(
+            config.max_pending_pairs
+        )
         overflow = self_metrics.label_overflow
         self._complexity = LabelValueLimiter("complexity", config.max_label_values, overflow)
         self._agent = LabelValueLimiter("agent", config.max_label_values, overflow)
         self._error_type = LabelValueLimiter("error_type", config.max_label_values, overflow)
-        self._capacity_logged = False
-        self._history_logged = False
-        self._steps_logged = False
+        self._logged_limits: set[str] = set()
         self._handlers: dict[type, Callable] = {
             WorkflowStarted: self._workflow_started,
             StepStarted: self._step_started,
@@ -91,22 +95,22 @@ class WorkflowTracker:
             self._handlers[type(event)](event, event.ts if event.ts is not None else now, now)
             self._self.events.labels(type=event.__struct_config__.tag).inc()
             accepted += 1
+        self._drain_pairs(self._clock() - self._config.workflow_ttl)
         self._update_tracked_gauges()
         return accepted, duplicates
 
-    def expire(self) -> int:
-        """Finish as ``abandoned`` every workflow first seen more than workflow_ttl ago."""
+    def expire(self) -> None:
+        """Give up on what waited longer than workflow_ttl: workflows finish as
+        ``abandoned``, unmatched step and approval halves are applied as they are."""
         now = self._clock()
         deadline = now - self._config.workflow_ttl
-        expired = 0
         while self._active:
             oldest = next(iter(self._active.values()))
             if oldest.first_seen > deadline:
                 break
             self._evict(oldest, now, reason="ttl")
-            expired += 1
+        self._drain_pairs(deadline)
         self._update_tracked_gauges()
-        return expired
 
     def active(self) -> Iterator[ActiveWorkflow]:
         return iter(self._active.values())
@@ -129,50 +133,50 @@ class WorkflowTracker:
     def now(self) -> float:
         return self._clock()
 
-    # ---- record lookup ------------------------------------------------------------------
+    # ---- helpers ------------------------------------------------------------------------
 
-    def _record(self, workflow_id: str, now: float) -> ActiveWorkflow | None:
-        """The running record, created on first sight; None once the workflow finished."""
+    def _log_limit_once(self, setting: str, message: str) -> None:
+        if setting not in self._logged_limits:
+            self._logged_limits.add(setting)
+            log.warning("%s=%s reached: %s", setting, getattr(self._config, setting), message)
+
+    def _out_of_order(self, event_type: str, count: int = 1) -> None:
+        self._self.events_out_of_order.labels(type=event_type).inc(count)
+
+    def _record(self, workflow_id: str, now: float) -> ActiveWorkflow:
+        """The running record, created on first sight (the caller checked the history)."""
         record = self._active.get(workflow_id)
         if record is not None:
             return record
-        if workflow_id in self._history:
-            return None
         if len(self._active) >= self._config.max_active_workflows:
+            self._log_limit_once(
+                "max_active_workflows",
+                "the oldest workflows are finished as abandoned "
+                '(autobot_exporter_workflows_expired_total{reason="capacity"})',
+            )
             self._evict(next(iter(self._active.values())), now, reason="capacity")
-            if not self._capacity_logged:
-                self._capacity_logged = True
-                log.warning(
-                    "max_active_workflows=%d reached; the oldest workflows are finished as "
-                    'abandoned (autobot_exporter_workflows_expired_total{reason="capacity"})',
-                    self._config.max_active_workflows,
-                )
-        record = ActiveWorkflow(workflow_id=workflow_id, first_seen=now)
+        record = ActiveWorkflow(
+            workflow_id, now, WorkflowProgress(self._config.max_steps_per_workflow)
+        )
         self._active[workflow_id] = record
         return record
 
-    def _room(self, per_workflow: Sized) -> bool:
-        """Whether a per-workflow collection may grow (max_steps_per_workflow bounds each)."""
-        if len(per_workflow) < self._config.max_steps_per_workflow:
-            return True
-        if not self._steps_logged:
-            self._steps_logged = True
-            log.warning(
-                "a workflow reached max_steps_per_workflow=%d; further steps and approvals "
-                "count in the metrics but are not kept in its JSON record",
-                self._config.max_steps_per_workflow,
-            )
-        return False
-
-    def _out_of_order(self, event: AnyEvent) -> None:
-        self._self.events_out_of_order.labels(type=event.__struct_config__.tag).inc()
+    def _progress(self, workflow_id: str, now: float) -> WorkflowProgress:
+        """Where a step, approval or sample of this workflow is recorded, finished or not."""
+        finished = self._history.get(workflow_id)
+        if finished is not None:
+            return finished.progress
+        return self._record(workflow_id, now).progress
 
     # ---- workflow events ----------------------------------------------------------------
 
     def _workflow_started(self, event: WorkflowStarted, ts: float, now: float) -> None:
+        if event.workflow_id in self._history:
+            self._out_of_order("workflow_started")
+            return
         record = self._record(event.workflow_id, now)
-        if record is None or record.started:
-            self._out_of_order(event)
+        if record.started:
+            self._out_of_order("workflow_started")
             return
         record.started = True
         record.start_ts = ts
@@ -188,11 +192,13 @@ class WorkflowTracker:
             self._finish(record, end_ts, status)
 
     def _workflow_finished(self, event: WorkflowFinished, ts: float, now: float) -> None:
-        record = self._record(event.workflow_id, now)
-        if record is None or record.early_finish is not None:
-            self._out_of_order(event)
+        if event.workflow_id in self._history:
+            self._out_of_order("workflow_finished")
             return
-        if record.started:
+        record = self._record(event.workflow_id, now)
+        if record.early_finish is not None:
+            self._out_of_order("workflow_finished")
+        elif record.started:
             self._finish(record, ts, event.status)
         else:
             record.early_finish = (ts, event.status)
@@ -204,69 +210,48 @@ class WorkflowTracker:
         return message[: settings.max_length]
 
     def _resource_sample(self, event: ResourceSample, ts: float, now: float) -> None:
-        record = self._record(event.workflow_id, now)
-        if record is None:
-            self._out_of_order(event)
-            return
-        record.resource_usage.update(event.data)
+        self._progress(event.workflow_id, now).resource_usage.update(event.data)
 
     # ---- steps --------------------------------------------------------------------------
 
     def _step_started(self, event: StepStarted, ts: float, now: float) -> None:
-        record = self._record(event.workflow_id, now)
-        key = ("step", event.step_id)
-        if (
-            record is None
-            or key in record.closed
-            or event.step_id in record.open_steps
-            or not self._room(record.open_steps)
-        ):
-            self._out_of_order(event)
+        key = (event.workflow_id, event.step_id)
+        if self._steps.is_known(key, end=False):
+            self._out_of_order("step_started")
             return
-        pending = record.pending_step_ends.pop(event.step_id, None)
-        if pending is None:
-            record.open_steps[event.step_id] = (ts, event.agent)
+        end = self._steps.take_end(key)
+        if end is None:
+            self._steps.put_start(key, Half(ts, now, event.agent))
             return
-        duration = pending.duration_seconds
+        ended = end.payload
+        duration = ended.duration_seconds
         if duration is None:
-            duration = max(0.0, pending.ts - ts)
+            duration = max(0.0, end.ts - ts)
         step = StepRecord(
-            event.step_id,
-            pending.agent or event.agent,
-            duration,
-            pending.success,
-            pending.error_type,
+            event.step_id, ended.agent or event.agent, duration, ended.success, ended.error_type
         )
-        self._complete_step(record, event.workflow_id, step)
+        self._complete_step(key, step, now)
 
     def _step_finished(self, event: StepFinished, ts: float, now: float) -> None:
-        record = self._record(event.workflow_id, now)
-        if record is not None and (
-            ("step", event.step_id) in record.closed or event.step_id in record.pending_step_ends
-        ):
-            self._out_of_order(event)
+        key = (event.workflow_id, event.step_id)
+        if self._steps.is_known(key, end=True):
+            self._out_of_order("step_finished")
             return
-        start = record.open_steps.pop(event.step_id, None) if record is not None else None
-        agent = event.agent or (start[1] if start else None)
+        start = self._steps.take_start(key)
+        agent = event.agent or (start.payload if start else None)
         duration = event.duration_seconds
         if duration is None and start is not None:
-            duration = max(0.0, ts - start[0])
-        waits = agent is None or duration is None
-        if record is not None and waits and self._room(record.pending_step_ends):
-            record.pending_step_ends[event.step_id] = PendingStepEnd(
-                ts, agent, event.success, event.error_type, duration
-            )
+            duration = max(0.0, ts - start.ts)
+        if agent is None or duration is None:
+            ended = StepEnd(agent, event.success, event.error_type, duration)
+            self._steps.put_end(key, Half(ts, now, ended))
             return
-        if record is None or waits:
-            self._out_of_order(event)
-        step = StepRecord(
-            event.step_id, agent or UNKNOWN, duration, event.success, event.error_type
-        )
-        self._complete_step(record, event.workflow_id, step)
+        step = StepRecord(event.step_id, agent, duration, event.success, event.error_type)
+        self._complete_step(key, step, now)
 
-    def _complete_step(
-        self, record: ActiveWorkflow | None, workflow_id: str, step: StepRecord
-    ) -> None:
+    def _complete_step(self, key: Key, step: StepRecord, now: float) -> None:
+        workflow_id = key[0]
+        self._steps.close(key)
         agent_label = self._agent(step.agent)
         if step.duration_seconds is not None:
             self._metrics.step_duration.labels(
@@ -276,68 +261,71 @@ class WorkflowTracker:
             self._metrics.step_errors.labels(
                 agent=agent_label, error_type=self._error_type(step.error_type or UNKNOWN)
             ).inc()
-        if record is None:
-            return
-        if step.success:
-            record.completed_steps += 1
-        else:
-            record.failed_steps += 1
-        if self._room(record.steps):
-            record.closed.add(("step", step.step_id))
-            record.steps.append(step)
+        if not self._progress(workflow_id, now).add_step(step):
+            self._log_limit_once(
+                "max_steps_per_workflow",
+                "further steps of a workflow count in the metrics but are not kept in its JSON",
+            )
 
     # ---- approvals ----------------------------------------------------------------------
 
     def _approval_requested(self, event: ApprovalRequested, ts: float, now: float) -> None:
-        record = self._record(event.workflow_id, now)
-        key = ("approval", event.approval_id)
-        if (
-            record is None
-            or key in record.closed
-            or event.approval_id in record.open_approvals
-            or not self._room(record.open_approvals)
-        ):
-            self._out_of_order(event)
+        key = (event.workflow_id, event.approval_id)
+        if self._approvals.is_known(key, end=False):
+            self._out_of_order("approval_requested")
             return
-        pending = record.pending_resolutions.pop(event.approval_id, None)
-        if pending is None:
-            record.open_approvals[event.approval_id] = ts
+        resolution = self._approvals.take_end(key)
+        if resolution is None:
+            self._approvals.put_start(key, Half(ts, now, None))
             self._metrics.approvals_pending.inc()
             return
-        resolved_ts, outcome = pending
-        self._complete_approval(record, event.approval_id, outcome, max(0.0, resolved_ts - ts))
+        outcome, _ = resolution.payload
+        self._complete_approval(key, ApprovalWait(outcome, max(0.0, resolution.ts - ts)), now)
 
     def _approval_resolved(self, event: ApprovalResolved, ts: float, now: float) -> None:
-        record = self._record(event.workflow_id, now)
-        if record is not None and (
-            ("approval", event.approval_id) in record.closed
-            or event.approval_id in record.pending_resolutions
-        ):
-            self._out_of_order(event)
+        key = (event.workflow_id, event.approval_id)
+        if self._approvals.is_known(key, end=True):
+            self._out_of_order("approval_resolved")
             return
-        requested = (
-            record.open_approvals.pop(event.approval_id, None) if record is not None else None
-        )
-        if requested is not None:
+        request = self._approvals.take_start(key)
+        if request is not None:
             self._metrics.approvals_pending.dec()
         wait = event.wait_seconds
-        if wait is None and requested is not None:
-            wait = max(0.0, ts - requested)
-        if record is not None and wait is None and self._room(record.pending_resolutions):
-            record.pending_resolutions[event.approval_id] = (ts, event.outcome)
+        if wait is None and request is not None:
+            wait = max(0.0, ts - request.ts)
+        if wait is None:
+            self._approvals.put_end(key, Half(ts, now, (event.outcome, None)))
             return
-        if record is None or wait is None:
-            self._out_of_order(event)
-        if wait is not None:
-            self._complete_approval(record, event.approval_id, event.outcome, wait)
+        self._complete_approval(key, ApprovalWait(event.outcome, wait), now)
 
-    def _complete_approval(
-        self, record: ActiveWorkflow | None, approval_id: str, outcome: str, wait: float
-    ) -> None:
-        self._metrics.approval_wait.labels(outcome=outcome).observe(wait)
-        if record is not None and self._room(record.approvals):
-            record.closed.add(("approval", approval_id))
-            record.approvals.append(ApprovalWait(outcome, wait))
+    def _complete_approval(self, key: Key, approval: ApprovalWait, now: float) -> None:
+        self._approvals.close(key)
+        self._metrics.approval_wait.labels(outcome=approval.outcome).observe(approval.wait_seconds)
+        if not self._progress(key[0], now).add_approval(approval):
+            self._log_limit_once(
+                "max_steps_per_workflow",
+                "further approvals of a workflow count in the metrics but are not kept in its JSON",
+            )
+
+    def _drain_pairs(self, deadline: float) -> None:
+        """Apply the halves whose partner is not coming (expired, or over max_pending_pairs)."""
+        starts, ends = self._steps.drain(deadline)
+        self._out_of_order("step_started", len(starts))
+        for key, end in ends:
+            self._out_of_order("step_finished")
+            ended = end.payload
+            step = StepRecord(key[1], ended.agent or UNKNOWN, None, ended.success, ended.error_type)
+            self._complete_step(key, step, end.first_seen)
+        requests, resolutions = self._approvals.drain(deadline)
+        self._out_of_order("approval_requested", len(requests))
+        self._metrics.approvals_pending.dec(len(requests))
+        self._out_of_order("approval_resolved", len(resolutions))
+        if starts or ends or requests or resolutions:
+            self._log_limit_once(
+                "workflow_ttl",
+                "step or approval events whose partner never came were applied without a "
+                "duration (autobot_exporter_events_out_of_order_total)",
+            )
 
     # ---- finishing ----------------------------------------------------------------------
 
@@ -350,36 +338,18 @@ class WorkflowTracker:
             self._self.workflows_expired.labels(reason=reason).inc()
             self._finish(record, now, ABANDONED)
         else:
-            # Only step or approval events ever came: nothing was counted as a workflow.
+            # Only step, approval or sample events came: it never counted as a workflow.
             del self._active[record.workflow_id]
-            self._flush_unpaired(record)
-
-    def _flush_unpaired(self, record: ActiveWorkflow) -> None:
-        """Apply what still waits for a partner that will now never come."""
-        for step_id, pending in record.pending_step_ends.items():
-            self._self.events_out_of_order.labels(type="step_finished").inc()
-            step = StepRecord(
-                step_id,
-                pending.agent or UNKNOWN,
-                pending.duration_seconds,
-                pending.success,
-                pending.error_type,
-            )
-            self._complete_step(None, record.workflow_id, step)
-        self._self.events_out_of_order.labels(type="approval_resolved").inc(
-            len(record.pending_resolutions)
-        )
-        self._metrics.approvals_pending.dec(len(record.open_approvals))
 
     def _finish(self, record: ActiveWorkflow, end_ts: float, status: str) -> None:
         del self._active[record.workflow_id]
-        self._flush_unpaired(record)
         labels = {"complexity": record.complexity_label, "status": status}
         if record.started:
             self._metrics.workflows_active.labels(complexity=record.complexity_label).dec()
         else:
             # Its finish came but its start never did: counted as started now, so that
             # started - finished - active stays zero.
+            self._out_of_order("workflow_finished")
             self._metrics.workflows_started.labels(complexity=record.complexity_label).inc()
         self._metrics.workflows_finished.labels(**labels).inc()
         duration = None
@@ -394,16 +364,12 @@ class WorkflowTracker:
                 user_message=record.user_message,
                 complexity=record.complexity,
                 total_steps=record.total_steps,
-                completed_steps=record.completed_steps,
-                failed_steps=record.failed_steps,
                 agents_involved=record.agents_involved,
                 start_ts=record.start_ts,
                 end_ts=end_ts,
                 duration_seconds=duration,
-                steps=tuple(record.steps),
-                approvals=tuple(record.approvals),
-                resource_usage=record.resource_usage,
                 status=status,
+                progress=record.progress,
             )
         )
 
@@ -412,14 +378,14 @@ class WorkflowTracker:
         if len(self._history) > self._config.max_history:
             del self._history[next(iter(self._history))]
             self._self.history_evicted.inc()
-            if not self._history_logged:
-                self._history_logged = True
-                log.info(
-                    "max_history=%d reached; the oldest finished workflows leave the JSON API "
-                    "(autobot_exporter_history_evicted_total)",
-                    self._config.max_history,
-                )
+            self._log_limit_once(
+                "max_history",
+                "the oldest finished workflows leave the JSON API "
+                "(autobot_exporter_history_evicted_total)",
+            )
 
     def _update_tracked_gauges(self) -> None:
-        self._self.workflows_tracked.labels(state="active").set(len(self._active))
-        self._self.workflows_tracked.labels(state="history").set(len(self._history))
+        tracked = self._self.workflows_tracked
+        tracked.labels(state="active").set(len(self._active))
+        tracked.labels(state="history").set(len(self._history))
+        self._self.unmatched_events.set(self._steps.open_count + self._approvals.open_count)

@@ -1,0 +1,323 @@
+"""WorkflowTracker in one process: a fresh registry, a fake clock, events as structs."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import msgspec
+import pytest
+from prometheus_client import CollectorRegistry
+
+from exporter.config import Config, parse_config
+from exporter.events import AnyEvent
+from exporter.metrics import SelfMetrics, WorkflowMetrics
+from exporter.tracker import WorkflowTracker
+from tests.support.expectations import mismatches
+from tests.support.workload import build_workload
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Harness:
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or Config()
+        self.registry = CollectorRegistry()
+        self.clock = FakeClock()
+        self.tracker = WorkflowTracker(
+            self.config,
+            WorkflowMetrics(self.registry, self.config.buckets),
+            SelfMetrics(self.registry),
+            self.clock,
+        )
+
+    def send(self, *events: dict) -> tuple[int, int]:
+        decoded = [msgspec.convert(event, AnyEvent) for event in events]
+        return self.tracker.apply(decoded)
+
+    def get(self, name: str, **labels: str) -> float | None:
+        return self.registry.get_sample_value(name, labels)
+
+
+def wf_started(wf="w1", ts=100.0, complexity="simple", **extra):
+    return {
+        "type": "workflow_started",
+        "workflow_id": wf,
+        "ts": ts,
+        "complexity": complexity,
+        **extra,
+    }
+
+
+def wf_finished(wf="w1", ts=110.0, status="completed"):
+    return {"type": "workflow_finished", "workflow_id": wf, "ts": ts, "status": status}
+
+
+def step_started(step="s1", ts=101.0, agent="research", wf="w1"):
+    return {"type": "step_started", "workflow_id": wf, "step_id": step, "agent": agent, "ts": ts}
+
+
+def step_finished(step="s1", ts=103.5, success=True, wf="w1", **extra):
+    return {
+        "type": "step_finished",
+        "workflow_id": wf,
+        "step_id": step,
+        "success": success,
+        "ts": ts,
+        **extra,
+    }
+
+
+def approval(kind, ts, wf="w1", **extra):
+    return {"type": f"approval_{kind}", "workflow_id": wf, "ts": ts, **extra}
+
+
+IN_ORDER = [
+    wf_started(),
+    step_started(),
+    step_finished(),
+    step_started("s2", 104.0, "librarian"),
+    step_finished("s2", 104.25, success=False, error_type="Timeout"),
+    approval("requested", 105.0),
+    approval("resolved", 108.0, outcome="approved"),
+    wf_finished(),
+]
+
+
+def observable_state(harness: Harness) -> dict:
+    names = [
+        ("autobot_workflows_started_total", {"complexity": "simple"}),
+        ("autobot_workflows_finished_total", {"complexity": "simple", "status": "completed"}),
+        ("autobot_workflow_duration_seconds_sum", {"complexity": "simple", "status": "completed"}),
+        ("autobot_workflows_active", {"complexity": "simple"}),
+        ("autobot_step_duration_seconds_sum", {"agent": "research", "status": "success"}),
+        ("autobot_step_duration_seconds_sum", {"agent": "librarian", "status": "failure"}),
+        ("autobot_step_errors_total", {"agent": "librarian", "error_type": "Timeout"}),
+        ("autobot_approval_wait_seconds_sum", {"outcome": "approved"}),
+        ("autobot_approvals_pending", {}),
+    ]
+    state = {f"{name}{labels}": harness.get(name, **labels) for name, labels in names}
+    finished = harness.tracker.get_finished("w1")
+    assert finished is not None
+    progress = finished.progress
+    state["history"] = (
+        finished.duration_seconds,
+        progress.completed_steps,
+        progress.failed_steps,
+        sorted((s.step_id, s.duration_seconds) for s in progress.steps),
+        progress.approval_wait_seconds,
+    )
+    return state
+
+
+def test_in_order_workflow_sets_every_family():
+    harness = Harness()
+    assert harness.send(*IN_ORDER) == (8, 0)
+    state = observable_state(harness)
+    assert (
+        state[
+            "autobot_workflow_duration_seconds_sum{'complexity': 'simple', 'status': 'completed'}"
+        ]
+        == 10.0
+    )
+    assert (
+        state["autobot_step_duration_seconds_sum{'agent': 'research', 'status': 'success'}"] == 2.5
+    )
+    assert state["autobot_approval_wait_seconds_sum{'outcome': 'approved'}"] == 3.0
+    assert state["autobot_approvals_pending{}"] == 0
+    assert state["autobot_workflows_active{'complexity': 'simple'}"] == 0
+    assert state["history"] == (10.0, 1, 1, [("s1", 2.5), ("s2", 0.25)], 3.0)
+    assert harness.get("autobot_exporter_events_out_of_order_total", type="step_finished") is None
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_any_arrival_order_gives_the_in_order_result(seed):
+    reference = Harness()
+    reference.send(*IN_ORDER)
+    shuffled = list(IN_ORDER)
+    random.Random(seed).shuffle(shuffled)
+    harness = Harness()
+    harness.send(*shuffled)
+    assert observable_state(harness) == observable_state(reference)
+
+
+def test_every_permutation_of_start_step_finish():
+    events = [wf_started(), step_started(), step_finished(), wf_finished()]
+    reference = Harness()
+    reference.send(*events)
+    for order in itertools.permutations(events):
+        harness = Harness()
+        harness.send(*order)
+        assert (
+            harness.get("autobot_step_duration_seconds_count", agent="research", status="success")
+            == 1
+        )
+        assert harness.tracker.get_finished("w1").duration_seconds == 10.0
+        assert harness.get("autobot_workflows_active", complexity="simple") == 0
+
+
+def test_duplicate_event_ids_count_once():
+    harness = Harness()
+    event = wf_started(event_id="e-1")
+    assert harness.send(event, event, event) == (1, 2)
+    assert harness.get("autobot_workflows_started_total", complexity="simple") == 1
+    assert harness.get("autobot_exporter_events_duplicate_total") == 2
+
+
+def test_repeated_start_and_finish_without_ids_are_counted_out_of_order():
+    harness = Harness()
+    harness.send(wf_started(), wf_started(), wf_finished(), wf_finished())
+    assert harness.get("autobot_workflows_started_total", complexity="simple") == 1
+    assert (
+        harness.get("autobot_workflows_finished_total", complexity="simple", status="completed")
+        == 1
+    )
+    assert harness.get("autobot_exporter_events_out_of_order_total", type="workflow_started") == 1
+    assert harness.get("autobot_exporter_events_out_of_order_total", type="workflow_finished") == 1
+
+
+def test_step_for_unknown_workflow_is_timed_and_kept_for_its_later_start():
+    harness = Harness()
+    harness.send(step_finished(agent="research", duration_seconds=4.0))
+    assert (
+        harness.get("autobot_step_duration_seconds_count", agent="research", status="success") == 1
+    )
+    assert harness.tracker.active_count == 0
+    harness.send(wf_started(), wf_finished())
+    assert harness.tracker.get_finished("w1").progress.completed_steps == 1
+
+
+def test_unmatched_step_end_is_applied_without_duration_after_ttl():
+    harness = Harness(parse_config("workflow_ttl: 60s"))
+    harness.send(step_finished(success=False, error_type="Boom"))
+    assert harness.get("autobot_exporter_unmatched_events") == 1
+    harness.clock.now += 61
+    harness.tracker.expire()
+    assert harness.get("autobot_step_errors_total", agent="unknown", error_type="Boom") == 1
+    assert (
+        harness.get("autobot_step_duration_seconds_count", agent="unknown", status="failure")
+        is None
+    )
+    assert harness.get("autobot_exporter_events_out_of_order_total", type="step_finished") == 1
+    assert harness.get("autobot_exporter_unmatched_events") == 0
+
+
+def test_workflow_without_finish_expires_as_abandoned():
+    harness = Harness(parse_config("workflow_ttl: 60s"))
+    harness.send(wf_started(ts=harness.clock.now), approval("requested", harness.clock.now))
+    assert harness.get("autobot_workflows_active", complexity="simple") == 1
+    assert harness.get("autobot_approvals_pending") == 1
+    harness.clock.now += 59
+    harness.tracker.expire()
+    assert harness.get("autobot_workflows_active", complexity="simple") == 1
+    harness.clock.now += 2
+    harness.tracker.expire()
+    assert harness.get("autobot_workflows_active", complexity="simple") == 0
+    assert harness.get("autobot_approvals_pending") == 0
+    assert (
+        harness.get("autobot_workflows_finished_total", complexity="simple", status="abandoned")
+        == 1
+    )
+    assert (
+        harness.get(
+            "autobot_workflow_duration_seconds_sum", complexity="simple", status="abandoned"
+        )
+        == 61
+    )
+    assert harness.get("autobot_exporter_workflows_expired_total", reason="ttl") == 1
+    assert harness.tracker.get_finished("w1").status == "abandoned"
+
+
+def test_finish_whose_start_never_comes_counts_under_unknown_after_ttl():
+    harness = Harness(parse_config("workflow_ttl: 60s"))
+    harness.send(wf_finished(status="failed"))
+    assert (
+        harness.get("autobot_workflows_finished_total", complexity="unknown", status="failed")
+        is None
+    )
+    harness.clock.now += 61
+    harness.tracker.expire()
+    assert harness.get("autobot_workflows_started_total", complexity="unknown") == 1
+    assert (
+        harness.get("autobot_workflows_finished_total", complexity="unknown", status="failed") == 1
+    )
+    assert harness.get("autobot_workflows_active", complexity="unknown") in (None, 0)
+
+
+def test_capacity_evicts_the_oldest_workflow():
+    harness = Harness(parse_config("max_active_workflows: 2"))
+    harness.send(wf_started("a"), wf_started("b"), wf_started("c"))
+    assert harness.get("autobot_workflows_active", complexity="simple") == 2
+    assert harness.get("autobot_exporter_workflows_expired_total", reason="capacity") == 1
+    assert harness.tracker.get_finished("a").status == "abandoned"
+
+
+def test_history_is_bounded_and_eviction_counted():
+    harness = Harness(parse_config("max_history: 3"))
+    for number in range(5):
+        harness.send(wf_started(f"w{number}"), wf_finished(f"w{number}"))
+    assert [w.workflow_id for w in harness.tracker.history()] == ["w2", "w3", "w4"]
+    assert harness.get("autobot_exporter_history_evicted_total") == 2
+    assert harness.get("autobot_exporter_workflows_tracked", state="history") == 3
+
+
+def test_label_values_are_capped_to_other():
+    harness = Harness(parse_config("max_label_values: 2"))
+    for number, complexity in enumerate(["a", "b", "c", "d", "a"]):
+        harness.send(wf_started(f"w{number}", complexity=complexity))
+    assert harness.get("autobot_workflows_started_total", complexity="a") == 2
+    assert harness.get("autobot_workflows_started_total", complexity="other") == 2
+    assert harness.get("autobot_exporter_label_overflow_total", label="complexity") == 2
+    assert harness.tracker.get_active("w2").complexity == "c"
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ("", "x" * 200),
+        ("user_message: {max_length: 5}", "xxxxx"),
+        ("user_message: {enabled: false}", ""),
+    ],
+)
+def test_user_message_truncated_or_disabled(config, expected):
+    harness = Harness(parse_config(config))
+    harness.send(wf_started(user_message="x" * 500))
+    assert harness.tracker.get_active("w1").user_message == expected
+
+
+def test_steps_kept_per_workflow_are_bounded_but_all_counted():
+    harness = Harness(parse_config("max_steps_per_workflow: 2"))
+    steps = [step_finished(f"s{n}", agent="research", duration_seconds=1.0) for n in range(4)]
+    harness.send(wf_started(), *steps)
+    progress = harness.tracker.get_active("w1").progress
+    assert (len(progress.steps), progress.completed_steps) == (2, 4)
+    assert (
+        harness.get("autobot_step_duration_seconds_count", agent="research", status="success") == 4
+    )
+
+
+def test_pending_halves_are_bounded():
+    harness = Harness(parse_config("max_pending_pairs: 3"))
+    harness.send(*[step_started(f"s{n}") for n in range(5)])
+    assert harness.get("autobot_exporter_unmatched_events") == 3
+    assert harness.get("autobot_exporter_events_out_of_order_total", type="step_started") == 2
+
+
+def test_mixed_workload_counts_are_exact_in_process():
+    workload = build_workload(400, seed=3)
+    harness = Harness()
+    harness.send(*workload.events)
+    problems = mismatches(workload.expected, harness.get)
+    assert problems == []
+    assert (
+        harness.registry.get_sample_value(
+            "autobot_exporter_events_out_of_order_total", {"type": "step_finished"}
+        )
+        is None
+    )
