@@ -106,9 +106,10 @@ class SelfMetrics:
         )
         self.events_out_of_order = Counter(
             "autobot_exporter_events_out_of_order",
-            "Events that could not be fully applied because of ordering: a repeated start or "
-            "finish, an event for a workflow already finished, or an end whose start never came "
-            "(its duration is then not observed).",
+            "Events that could not be fully applied: a repeated workflow start or finish, a "
+            "repeat of a step or approval half still waiting for its partner, or a half whose "
+            "partner never came within workflow_ttl (a step end is then counted without its "
+            "duration).",
             ["type"],
             registry=registry,
         )

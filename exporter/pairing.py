@@ -37,9 +37,13 @@ class PairTable(Generic[StartT, EndT]):
         self._ends: dict[Key, Half[EndT]] = {}
         self._closed = SeenIds(capacity)
 
-    def is_known(self, key: Key, end: bool) -> bool:
-        """Whether this half was already seen (a repeat) or its pair is already closed."""
-        return key in self._closed or key in (self._ends if end else self._starts)
+    def is_closed(self, key: Key) -> bool:
+        """Whether the pair is complete, so that a late partner or a repeat changes nothing."""
+        return key in self._closed
+
+    def is_waiting(self, key: Key, end: bool) -> bool:
+        """Whether this half already waits for its partner (so this one is a repeat)."""
+        return key in (self._ends if end else self._starts)
 
     def take_start(self, key: Key) -> Half[StartT] | None:
         return self._starts.pop(key, None)

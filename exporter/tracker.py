@@ -3,9 +3,11 @@
 Ordering (README "Out-of-order events"): the events of one workflow may arrive in any
 order and still give the metrics of the in-order sequence. A finish that overtakes its
 start waits in the workflow's record; a step's or approval's two halves are matched in a
-pair table that outlives the workflow's finish. What can never be matched (a half whose
-partner does not come within workflow_ttl, a repeated start or finish) is applied as far
-as it can be and counted in ``autobot_exporter_events_out_of_order_total{type}``.
+pair table that outlives the workflow's finish; once a pair is complete, a late partner
+(the start of a step whose finish carried its duration) or a repeat changes nothing.
+What can never be matched (a half whose partner does not come within workflow_ttl, a
+repeated start or finish of a workflow, a repeat of a waiting half) is applied as far as
+it can be and counted in ``autobot_exporter_events_out_of_order_total{type}``.
 """
 
 from __future__ import annotations
@@ -141,7 +143,8 @@ class WorkflowTracker:
             log.warning("%s=%s reached: %s", setting, getattr(self._config, setting), message)
 
     def _out_of_order(self, event_type: str, count: int = 1) -> None:
-        self._self.events_out_of_order.labels(type=event_type).inc(count)
+        if count:
+            self._self.events_out_of_order.labels(type=event_type).inc(count)
 
     def _record(self, workflow_id: str, now: float) -> ActiveWorkflow:
         """The running record, created on first sight (the caller checked the history)."""
@@ -216,7 +219,9 @@ class WorkflowTracker:
 
     def _step_started(self, event: StepStarted, ts: float, now: float) -> None:
         key = (event.workflow_id, event.step_id)
-        if self._steps.is_known(key, end=False):
+        if self._steps.is_closed(key):
+            return
+        if self._steps.is_waiting(key, end=False):
             self._out_of_order("step_started")
             return
         end = self._steps.take_end(key)
@@ -234,7 +239,9 @@ class WorkflowTracker:
 
     def _step_finished(self, event: StepFinished, ts: float, now: float) -> None:
         key = (event.workflow_id, event.step_id)
-        if self._steps.is_known(key, end=True):
+        if self._steps.is_closed(key):
+            return
+        if self._steps.is_waiting(key, end=True):
             self._out_of_order("step_finished")
             return
         start = self._steps.take_start(key)
@@ -271,7 +278,9 @@ class WorkflowTracker:
 
     def _approval_requested(self, event: ApprovalRequested, ts: float, now: float) -> None:
         key = (event.workflow_id, event.approval_id)
-        if self._approvals.is_known(key, end=False):
+        if self._approvals.is_closed(key):
+            return
+        if self._approvals.is_waiting(key, end=False):
             self._out_of_order("approval_requested")
             return
         resolution = self._approvals.take_end(key)
@@ -284,7 +293,9 @@ class WorkflowTracker:
 
     def _approval_resolved(self, event: ApprovalResolved, ts: float, now: float) -> None:
         key = (event.workflow_id, event.approval_id)
-        if self._approvals.is_known(key, end=True):
+        if self._approvals.is_closed(key):
+            return
+        if self._approvals.is_waiting(key, end=True):
             self._out_of_order("approval_resolved")
             return
         request = self._approvals.take_start(key)
@@ -318,7 +329,8 @@ class WorkflowTracker:
             self._complete_step(key, step, end.first_seen)
         requests, resolutions = self._approvals.drain(deadline)
         self._out_of_order("approval_requested", len(requests))
-        self._metrics.approvals_pending.dec(len(requests))
+        if requests:
+            self._metrics.approvals_pending.dec(len(requests))
         self._out_of_order("approval_resolved", len(resolutions))
         if starts or ends or requests or resolutions:
             self._log_limit_once(

@@ -1,0 +1,52 @@
+"""Fixtures that start real processes and always stop them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.processes import Exporter, ManagedProcess, Prometheus
+
+
+@pytest.fixture
+def process_reaper() -> Iterator[list[ManagedProcess]]:
+    started: list[ManagedProcess] = []
+    yield started
+    for process in reversed(started):
+        process.stop()
+
+
+@pytest.fixture
+def start_exporter(tmp_path: Path, process_reaper: list[ManagedProcess]) -> Callable[..., Exporter]:
+    """start_exporter(config_text="", extra_args=()) -> a running exporter process."""
+
+    def start(config_text: str = "", extra_args: tuple[str, ...] = ()) -> Exporter:
+        exporter = Exporter(tmp_path, config_text, extra_args)
+        process_reaper.append(exporter)
+        return exporter
+
+    return start
+
+
+@pytest.fixture
+def start_prometheus(
+    tmp_path: Path, process_reaper: list[ManagedProcess]
+) -> Callable[..., Prometheus]:
+    """start_prometheus(targets, rule_files=()) -> a real Prometheus scraping them."""
+
+    def start(targets: list[str], rule_files: tuple[Path, ...] = ()) -> Prometheus:
+        prometheus = Prometheus(tmp_path, targets, rule_files)
+        process_reaper.append(prometheus)
+        return prometheus
+
+    return start
+
+
+@pytest.fixture(scope="module")
+def shared_exporter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exporter]:
+    """One exporter for a module's read-mostly tests (each test uses its own workflow ids)."""
+    exporter = Exporter(tmp_path_factory.mktemp("shared-exporter"))
+    yield exporter
+    exporter.stop()

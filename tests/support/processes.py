@@ -1,0 +1,182 @@
+"""Real processes for the tests: the exporter as the README starts it, and Prometheus.
+
+Each listens on 127.0.0.1 on a free port, is polled (never slept on) until ready, and
+is stopped by the fixture that started it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+STARTUP_TIMEOUT_SECONDS = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(
+    condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.05
+) -> Any:
+    """Poll until condition() is truthy; return its value, or fail naming what was awaited."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+            if value:
+                return value
+        except (requests.RequestException, OSError) as error:
+            last_error = error
+        time.sleep(interval)
+    raise AssertionError(
+        f"timed out after {timeout}s waiting for {what} (last error: {last_error})"
+    )
+
+
+def parse_samples(text: str) -> dict[tuple[str, frozenset], float]:
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+class ManagedProcess:
+    """A child process with its output in a log file, stopped on ``stop``."""
+
+    def __init__(self, args: list[str], log_path: Path) -> None:
+        self.args = args
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_ready(self, url: str) -> None:
+        def ready() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"{self.args[0]} exited early:\n{self.log_text()}")
+            return requests.get(url, timeout=2).status_code == 200
+
+        wait_until(ready, STARTUP_TIMEOUT_SECONDS, f"{url} to answer 200")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+class Exporter(ManagedProcess):
+    """``autobot-exporter --config.file F --web.listen-address 127.0.0.1:P``, as the README says."""
+
+    def __init__(self, directory: Path, config_text: str = "", extra_args: tuple[str, ...] = ()):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.address = f"127.0.0.1:{self.port}"
+        config_path = directory / f"exporter-{self.port}.yml"
+        config_path.write_text(config_text)
+        command = shutil.which("autobot-exporter")
+        assert command, "autobot-exporter is not installed: run the README's test command"
+        super().__init__(
+            [
+                command,
+                "--config.file",
+                str(config_path),
+                "--web.listen-address",
+                self.address,
+                *extra_args,
+            ],
+            directory / f"exporter-{self.port}.log",
+        )
+        self.session = requests.Session()
+        self.wait_ready(self.url + "/-/ready")
+
+    def post_events(
+        self, events: Any, content_type: str = "application/json", **headers: str
+    ) -> requests.Response:
+        body = events if isinstance(events, bytes | str) else requests.compat.json.dumps(events)
+        return self.session.post(
+            self.url + "/api/v1/events",
+            data=body,
+            headers={"Content-Type": content_type, **headers},
+            timeout=30,
+        )
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.get(self.url + path, timeout=30, **kwargs)
+
+    def metrics_text(self) -> str:
+        response = self.get("/metrics")
+        response.raise_for_status()
+        return response.text
+
+    def sample_getter(self) -> Callable[..., float | None]:
+        """A snapshot of /metrics as get(name, **labels), like get_sample_value."""
+        samples = parse_samples(self.metrics_text())
+        return lambda name, **labels: samples.get((name, frozenset(labels.items())))
+
+
+class Prometheus(ManagedProcess):
+    """A real Prometheus scraping the given targets every second, exemplar storage on."""
+
+    def __init__(self, directory: Path, targets: list[str], rule_files: tuple[Path, ...] = ()):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = {
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "rule_files": [str(path) for path in rule_files],
+            "scrape_configs": [
+                {"job_name": "autobot-exporter", "static_configs": [{"targets": targets}]}
+            ],
+        }
+        config_path = directory / f"prometheus-{self.port}.yml"
+        config_path.write_text(yaml.safe_dump(config))
+        binary = shutil.which("prometheus")
+        assert binary, "prometheus is not installed: run the README's test command"
+        super().__init__(
+            [
+                binary,
+                f"--config.file={config_path}",
+                f"--storage.tsdb.path={directory / f'prometheus-data-{self.port}'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--enable-feature=exemplar-storage",
+            ],
+            directory / f"prometheus-{self.port}.log",
+        )
+        self.wait_ready(self.url + "/-/ready")
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        response = requests.get(self.url + "/api/v1/query", params={"query": expr}, timeout=10)
+        response.raise_for_status()
+        return response.json()["data"]["result"]
+
+    def wait_for_scalar(self, expr: str, expected: float, timeout: float = 30.0) -> None:
+        """Poll an instant query until it returns one series with the expected value."""
+
+        def matches() -> bool:
+            result = self.query(expr)
+            return len(result) == 1 and float(result[0]["value"][1]) == expected
+
+        try:
+            wait_until(matches, timeout, f"{expr} == {expected}", interval=0.25)
+        except AssertionError as error:
+            raise AssertionError(f"{error}; last result: {self.query(expr)}") from None

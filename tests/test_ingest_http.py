@@ -1,0 +1,171 @@
+"""POST /api/v1/events on the real process: formats, batch semantics, every refusal."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import uuid
+
+import pytest
+import requests
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def started(workflow_id: str, complexity: str = "http-test") -> dict:
+    return {"type": "workflow_started", "workflow_id": workflow_id, "complexity": complexity}
+
+
+def started_count(exporter, complexity: str = "http-test") -> float:
+    value = exporter.sample_getter()("autobot_workflows_started_total", complexity=complexity)
+    return value or 0.0
+
+
+def test_one_object_an_array_and_ndjson_are_accepted(shared_exporter):
+    before = started_count(shared_exporter)
+    single = shared_exporter.post_events(started(unique("one")))
+    array = shared_exporter.post_events([started(unique("arr")), started(unique("arr"))])
+    lines = "\n".join(json.dumps(started(unique("nd"))) for _ in range(3)) + "\n"
+    ndjson = shared_exporter.post_events(lines, content_type="application/x-ndjson")
+    assert (single.status_code, single.json()) == (202, {"accepted": 1, "duplicates": 0})
+    assert array.json() == {"accepted": 2, "duplicates": 0}
+    assert ndjson.status_code == 202 and ndjson.json()["accepted"] == 3
+    assert started_count(shared_exporter) == before + 6
+
+
+def test_resent_event_id_is_counted_once(shared_exporter):
+    before = started_count(shared_exporter)
+    event = started(unique("dup")) | {"event_id": unique("evt")}
+    first = shared_exporter.post_events([event])
+    second = shared_exporter.post_events([event, event])
+    assert first.json() == {"accepted": 1, "duplicates": 0}
+    assert second.json() == {"accepted": 0, "duplicates": 2}
+    assert started_count(shared_exporter) == before + 1
+
+
+def test_invalid_events_are_named_and_the_valid_ones_applied(shared_exporter):
+    before = started_count(shared_exporter)
+    batch = [
+        started(unique("ok")),
+        {
+            "type": "step_finished",
+            "workflow_id": "w",
+            "step_id": "s",
+            "success": True,
+            "duration_seconds": -1,
+        },
+        {"type": "no_such_type", "workflow_id": "w"},
+        {"workflow_id": "w"},
+        {"type": "workflow_finished", "workflow_id": "w", "status": "exploded"},
+        started(unique("ok")),
+    ]
+    response = shared_exporter.post_events(batch)
+    body = response.json()
+    assert response.status_code == 422
+    assert body["accepted"] == 2
+    assert [(e["index"], e["path"]) for e in body["errors"]] == [
+        (1, "$[1].duration_seconds"),
+        (2, "$[2].type"),
+        (3, "$[3]"),
+        (4, "$[4].status"),
+    ]
+    assert "type" in body["errors"][2]["message"]
+    assert started_count(shared_exporter) == before + 2
+    assert (
+        shared_exporter.sample_getter()("autobot_exporter_events_rejected_total", reason="invalid")
+        >= 4
+    )
+
+
+def test_single_invalid_object_has_a_root_path(shared_exporter):
+    response = shared_exporter.post_events({"type": "workflow_started"})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"index": 0, "path": "$", "message": "Object missing required field `workflow_id`"}
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b"", b'[{"type": "workflow_started", "workflow_id": "x"}'],
+)
+def test_malformed_json_is_400_and_applies_nothing(shared_exporter, body):
+    before = started_count(shared_exporter, "unknown")
+    response = shared_exporter.post_events(body)
+    assert response.status_code == 400
+    assert "not valid JSON" in response.json()["message"]
+    assert started_count(shared_exporter, "unknown") == before
+
+
+def test_malformed_ndjson_line_is_named(shared_exporter):
+    body = json.dumps(started(unique("nd"))) + "\n{oops\n"
+    response = shared_exporter.post_events(body, content_type="application/x-ndjson")
+    assert response.status_code == 400
+    assert "line 2" in response.json()["message"]
+
+
+def test_wrong_content_type_is_415(shared_exporter):
+    response = shared_exporter.post_events("a=b", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+    assert "application/json" in response.json()["message"]
+
+
+def test_gzip_body_is_accepted(shared_exporter):
+    body = gzip.compress(json.dumps([started(unique("gz"))]).encode())
+    response = shared_exporter.post_events(body, **{"Content-Encoding": "gzip"})
+    assert response.status_code == 202, response.text
+
+
+def test_body_over_the_limit_is_413_with_or_without_length(start_exporter):
+    exporter = start_exporter("max_body_bytes: 2048\n")
+    big = [started(f"big-{n}") for n in range(100)]
+    response = exporter.post_events(big)
+    assert response.status_code == 413
+    assert "max_body_bytes" in response.json()["message"]
+    chunks = (json.dumps(big)[i : i + 500].encode() for i in range(0, len(json.dumps(big)), 500))
+    chunked = requests.post(
+        exporter.url + "/api/v1/events",
+        data=chunks,
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert chunked.status_code == 413
+    assert exporter.post_events(big[:5]).status_code == 202
+    assert (
+        exporter.sample_getter()("autobot_exporter_events_rejected_total", reason="too_large") == 2
+    )
+    assert "max_body_bytes=2048" in exporter.log_text()
+
+
+def test_bearer_token_is_required_when_configured(start_exporter, tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("s3cret\n")
+    exporter = start_exporter(f"ingest_token_file: {token_file}\n")
+    event = [started("tok-1")]
+    missing = exporter.post_events(event)
+    wrong = exporter.post_events(event, Authorization="Bearer nope")
+    right = exporter.post_events(event, Authorization="Bearer s3cret")
+    assert (missing.status_code, wrong.status_code, right.status_code) == (401, 401, 202)
+    assert missing.headers["WWW-Authenticate"].startswith("Bearer")
+    assert exporter.get("/metrics").status_code == 200
+
+
+def test_out_of_order_events_never_fail(shared_exporter):
+    workflow = unique("ooo")
+    events = [
+        {"type": "workflow_finished", "workflow_id": workflow, "status": "completed"},
+        {"type": "step_finished", "workflow_id": workflow, "step_id": "s", "success": False},
+        {"type": "approval_resolved", "workflow_id": workflow, "outcome": "denied"},
+        {"type": "workflow_finished", "workflow_id": workflow, "status": "failed"},
+        {"type": "resource_sample", "workflow_id": workflow, "data": {"cpu_percent": 3}},
+        started(workflow),
+        {"type": "step_started", "workflow_id": workflow, "step_id": "s", "agent": "a"},
+        {"type": "workflow_started", "workflow_id": workflow},
+    ]
+    for event in events:
+        assert shared_exporter.post_events(event).status_code == 202
+    answer = shared_exporter.get(f"/api/metrics/workflow/{workflow}").json()
+    assert answer["metrics"]["status"] == "completed"
+    assert answer["metrics"]["failed_steps"] == 1
