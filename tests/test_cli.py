@@ -1,0 +1,88 @@
+"""The command line as a user runs it: --version, check-config, bad config at start."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from exporter import __version__
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["autobot-exporter", *args], capture_output=True, text=True, timeout=30, check=False
+    )
+
+
+def test_version():
+    result = run("--version")
+    assert (result.returncode, result.stdout.strip()) == (0, f"autobot-exporter {__version__}")
+
+
+def test_python_dash_m_is_the_same_command():
+    result = subprocess.run(
+        [sys.executable, "-m", "exporter", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.stdout.strip() == f"autobot-exporter {__version__}"
+
+
+def test_check_config_accepts_a_valid_file(tmp_path):
+    path = tmp_path / "ok.yml"
+    path.write_text("workflow_ttl: 30m\nmax_history: 500\nuser_message: {enabled: false}\n")
+    result = run("check-config", str(path))
+    assert result.returncode == 0
+    assert "SUCCESS" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("max_histroy: 5\n", "max_histroy: unknown key"),
+        ("web: {listen_adress: x}\n", "web.listen_adress: unknown key"),
+        ("max_body_bytes: 10\n", "max_body_bytes: Expected `int` >= 1024"),
+        ("workflow_ttl: soon\n", "workflow_ttl: expected a duration"),
+        ("buckets: {approval_wait_seconds: [10, 5]}\n", "buckets.approval_wait_seconds"),
+        ("web: {listen_address: nowhere}\n", "web.listen_address"),
+        ("max_label_values: many\n", "max_label_values: Expected `int`"),
+    ],
+)
+def test_check_config_names_the_bad_key(tmp_path, text, named):
+    path = tmp_path / "bad.yml"
+    path.write_text(text)
+    result = run("check-config", str(path))
+    assert result.returncode == 1
+    assert named in result.stderr
+
+
+def test_check_config_on_a_missing_file():
+    result = run("check-config", "/nonexistent/config.yml")
+    assert result.returncode == 1
+    assert "cannot read" in result.stderr
+
+
+def test_start_fails_clearly_on_bad_config(tmp_path):
+    path = tmp_path / "bad.yml"
+    path.write_text("dedup_window: -1\n")
+    result = run("--config.file", str(path), "--web.listen-address", "127.0.0.1:1")
+    assert result.returncode == 1
+    assert "dedup_window" in result.stderr
+
+
+def test_start_fails_clearly_on_missing_token_file(tmp_path):
+    path = tmp_path / "cfg.yml"
+    path.write_text(f"ingest_token_file: {tmp_path / 'absent'}\n")
+    result = run("--config.file", str(path))
+    assert result.returncode == 1
+    assert "ingest_token_file" in result.stderr
+
+
+def test_default_config_starts_on_loopback(start_exporter):
+    exporter = start_exporter()
+    assert exporter.get("/-/healthy").status_code == 200
+    assert f"listening on {exporter.address}" in exporter.log_text()

@@ -1,0 +1,218 @@
+"""The original AutoBot router's routes on the real process: envelopes, limits, errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.support.processes import Exporter
+
+
+@pytest.fixture(scope="module")
+def exporter(shared_exporter: Exporter) -> Exporter:
+    shared_exporter.post_events(
+        [
+            {
+                "type": "workflow_started",
+                "workflow_id": "api-run",
+                "complexity": "research",
+                "total_steps": 4,
+                "agents_involved": ["research", "librarian"],
+                "user_message": "find papers",
+            },
+            {
+                "type": "step_finished",
+                "workflow_id": "api-run",
+                "step_id": "s1",
+                "agent": "research",
+                "success": True,
+                "duration_seconds": 2.0,
+            },
+            {
+                "type": "workflow_started",
+                "workflow_id": "api-done",
+                "complexity": "simple",
+                "ts": 1_800_000_000,
+            },
+            {
+                "type": "step_started",
+                "workflow_id": "api-done",
+                "step_id": "a",
+                "agent": "classifier",
+                "ts": 1_800_000_001,
+            },
+            {
+                "type": "step_finished",
+                "workflow_id": "api-done",
+                "step_id": "a",
+                "success": True,
+                "ts": 1_800_000_001.5,
+            },
+            {
+                "type": "step_finished",
+                "workflow_id": "api-done",
+                "step_id": "b",
+                "agent": "librarian",
+                "success": False,
+                "error_type": "Timeout",
+                "duration_seconds": 1.0,
+                "ts": 1_800_000_003,
+            },
+            {"type": "approval_requested", "workflow_id": "api-done", "ts": 1_800_000_003},
+            {
+                "type": "approval_resolved",
+                "workflow_id": "api-done",
+                "outcome": "approved",
+                "ts": 1_800_000_013,
+            },
+            {"type": "resource_sample", "workflow_id": "api-done", "data": {"cpu_percent": 12.5}},
+            {
+                "type": "workflow_finished",
+                "workflow_id": "api-done",
+                "status": "completed",
+                "ts": 1_800_000_020,
+            },
+        ]
+    )
+    return shared_exporter
+
+
+def test_running_workflow_has_the_original_keys(exporter):
+    answer = exporter.get("/api/metrics/workflow/api-run").json()
+    metrics = answer["metrics"]
+    assert (answer["success"], answer["workflow_id"]) == (True, "api-run")
+    assert metrics["status"] == "running"
+    assert (metrics["completed_steps"], metrics["total_steps"]) == (1, 4)
+    assert metrics["progress_percent"] == 25.0
+    assert metrics["current_step_timings"] == {"s1": 2000.0}
+    assert metrics["current_duration_ms"] >= 0
+
+
+def test_finished_workflow_has_every_execution_stats_field(exporter):
+    metrics = exporter.get("/api/metrics/workflow/api-done").json()["metrics"]
+    assert metrics == metrics | {
+        "workflow_id": "api-done",
+        "complexity": "simple",
+        "completed_steps": 1,
+        "failed_steps": 1,
+        "start_time": "2027-01-15T08:00:00+00:00",
+        "end_time": "2027-01-15T08:00:20+00:00",
+        "total_duration_ms": 20000.0,
+        "avg_step_duration_ms": 750.0,
+        "step_timings": {"a": 500.0, "b": 1000.0},
+        "approval_wait_time_ms": 10000.0,
+        "error_count": 1,
+        "success_rate": 50.0,
+        "resource_usage": {"cpu_percent": 12.5},
+        "status": "completed",
+    }
+    original_fields = {
+        "workflow_id",
+        "user_message",
+        "complexity",
+        "total_steps",
+        "completed_steps",
+        "failed_steps",
+        "agents_involved",
+        "start_time",
+        "end_time",
+        "total_duration_ms",
+        "avg_step_duration_ms",
+        "step_timings",
+        "approval_wait_time_ms",
+        "error_count",
+        "success_rate",
+        "resource_usage",
+        "status",
+    }
+    assert original_fields <= metrics.keys()
+
+
+def test_unknown_workflow_is_404_with_the_original_detail(exporter):
+    response = exporter.get("/api/metrics/workflow/never-heard-of-it")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "Workflow metrics not found"
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/api/metrics/performance/summary?time_window_hours=0", "time_window_hours"),
+        ("/api/metrics/performance/summary?time_window_hours=169", "time_window_hours"),
+        ("/api/metrics/performance/summary?time_window_hours=abc", "time_window_hours"),
+        ("/api/metrics/export/workflow?format=csv", "format"),
+    ],
+)
+def test_query_values_out_of_range_are_422_naming_the_parameter(exporter, path, parameter):
+    response = exporter.get(path)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["message"].startswith(parameter)
+    assert body["detail"][0]["loc"] == ["query", parameter]
+
+
+def test_summary_window_edges_and_extra_statistics(exporter):
+    for hours in (1, 168):
+        assert (
+            exporter.get(f"/api/metrics/performance/summary?time_window_hours={hours}").status_code
+            == 200
+        )
+    summary = exporter.get("/api/metrics/performance/summary?time_window_hours=168").json()
+    summary = summary["performance_summary"]
+    for key in (
+        "time_window_hours",
+        "total_workflows",
+        "avg_duration_ms",
+        "min_duration_ms",
+        "max_duration_ms",
+        "avg_success_rate",
+        "complexity_distribution",
+        "metrics_collected",
+        "active_workflows",
+    ):
+        assert key in summary
+    assert summary["agent_performance"]["librarian"]["failures"] >= 1
+    assert summary["common_errors"] == [{"error_type": "Timeout", "count": 1}]
+    assert summary["approval_wait"]["count"] == 1
+    assert summary["approval_wait"]["by_outcome"]["approved"]["avg_ms"] == 10000.0
+
+
+def test_empty_window_answers_the_original_message(start_exporter):
+    fresh = start_exporter()
+    summary = fresh.get("/api/metrics/performance/summary").json()["performance_summary"]
+    assert summary["message"] == "No completed workflows in time window"
+    assert summary["total_workflows"] == 0
+
+
+def test_export_is_a_json_string_like_the_original(exporter):
+    answer = exporter.get("/api/metrics/export/workflow").json()
+    data = json.loads(answer["data"])
+    assert answer["format"] == "json"
+    assert "api-done" in {w["workflow_id"] for w in data["workflow_history"]}
+    assert "api-run" in data["active_workflows"]
+
+
+def test_dashboard_has_the_workflow_part(exporter):
+    dashboard = exporter.get("/api/metrics/dashboard").json()
+    assert dashboard["success"] is True
+    assert {"timestamp", "workflow_performance", "active_workflows"} <= dashboard[
+        "dashboard"
+    ].keys()
+
+
+def test_landing_page_links_every_endpoint(exporter):
+    page = exporter.get("/")
+    assert page.headers["Content-Type"].startswith("text/html")
+    for path in ("/metrics", "/-/healthy", "/-/ready", "/api/metrics/dashboard"):
+        assert f'href="{path}"' in page.text
+    assert exporter.get("/-/healthy").status_code == 200
+    assert exporter.get("/-/ready").status_code == 200
+
+
+def test_unknown_route_and_wrong_method_get_json_errors(exporter):
+    missing = exporter.get("/api/nothing")
+    assert (missing.status_code, missing.json()["message"]) == (404, "Not Found")
+    wrong = exporter.session.delete(exporter.url + "/api/v1/events", timeout=5)
+    assert wrong.status_code == 405
+    assert wrong.json()["message"] == "Method Not Allowed"
