@@ -47,7 +47,7 @@ def _authorized(request: web.Request, token: str) -> bool:
 
 
 def _refuse(request: web.Request, status: int, reason: str, message: str) -> web.Response:
-    request.app[SELF_METRICS].events_rejected.labels(reason=reason).inc()
+    request.app[SELF_METRICS].events_rejected(reason).inc()
     return json_error(status, message)
 
 
@@ -84,7 +84,7 @@ async def post_events(request: web.Request) -> web.Response:
     accepted, duplicates = request.app[TRACKER].apply(event for _, event in batch.events)
     if not batch.errors:
         return web.json_response({"accepted": accepted, "duplicates": duplicates}, status=202)
-    request.app[SELF_METRICS].events_rejected.labels(reason="invalid").inc(len(batch.errors))
+    request.app[SELF_METRICS].events_rejected("invalid").inc(len(batch.errors))
     return json_error(
         422,
         f"{len(batch.errors)} event(s) invalid and not applied; the other events were applied",

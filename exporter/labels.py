@@ -6,6 +6,8 @@ import logging
 
 from prometheus_client import Counter
 
+from exporter.metrics import Children
+
 OVERFLOW_VALUE = "other"
 
 log = logging.getLogger(__name__)
@@ -16,11 +18,11 @@ class LabelValueLimiter:
     the series count. Each value mapped to ``other`` is counted in ``overflow``; the first
     time the cap bites it is logged."""
 
-    def __init__(self, label: str, max_values: int, overflow: Counter) -> None:
+    def __init__(self, label: str, max_values: int, overflow: Children[Counter]) -> None:
         self._label = label
         self._max_values = max_values
         self._seen: set[str] = set()
-        self._overflow = overflow.labels(label=label)
+        self._overflow = overflow(label)
         self._logged = False
 
     def __call__(self, value: str) -> str:

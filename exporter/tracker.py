@@ -95,7 +95,7 @@ class WorkflowTracker:
                 continue
             now = self._clock()
             self._handlers[type(event)](event, event.ts if event.ts is not None else now, now)
-            self._self.events.labels(type=event.__struct_config__.tag).inc()
+            self._self.events(event.__struct_config__.tag).inc()
             accepted += 1
         self._drain_pairs(self._clock() - self._config.workflow_ttl)
         self._update_tracked_gauges()
@@ -144,7 +144,7 @@ class WorkflowTracker:
 
     def _out_of_order(self, event_type: str, count: int = 1) -> None:
         if count:
-            self._self.events_out_of_order.labels(type=event_type).inc(count)
+            self._self.events_out_of_order(event_type).inc(count)
 
     def _record(self, workflow_id: str, now: float) -> ActiveWorkflow:
         """The running record, created on first sight (the caller checked the history)."""
@@ -188,8 +188,8 @@ class WorkflowTracker:
         record.user_message = self._user_message(event.user_message)
         record.total_steps = event.total_steps
         record.agents_involved = event.agents_involved
-        self._metrics.workflows_started.labels(complexity=record.complexity_label).inc()
-        self._metrics.workflows_active.labels(complexity=record.complexity_label).inc()
+        self._metrics.workflows_started(record.complexity_label).inc()
+        self._metrics.workflows_active(record.complexity_label).inc()
         if record.early_finish is not None:
             end_ts, status = record.early_finish
             self._finish(record, end_ts, status)
@@ -261,13 +261,12 @@ class WorkflowTracker:
         self._steps.close(key)
         agent_label = self._agent(step.agent)
         if step.duration_seconds is not None:
-            self._metrics.step_duration.labels(
-                agent=agent_label, status="success" if step.success else "failure"
+            self._metrics.step_duration(
+                agent_label, "success" if step.success else "failure"
             ).observe(step.duration_seconds, {EXEMPLAR_LABEL: workflow_id})
         if not step.success:
-            self._metrics.step_errors.labels(
-                agent=agent_label, error_type=self._error_type(step.error_type or UNKNOWN)
-            ).inc()
+            error_type = self._error_type(step.error_type or UNKNOWN)
+            self._metrics.step_errors(agent_label, error_type).inc()
         if not self._progress(workflow_id, now).add_step(step):
             self._log_limit_once(
                 "max_steps_per_workflow",
@@ -311,7 +310,7 @@ class WorkflowTracker:
 
     def _complete_approval(self, key: Key, approval: ApprovalWait, now: float) -> None:
         self._approvals.close(key)
-        self._metrics.approval_wait.labels(outcome=approval.outcome).observe(approval.wait_seconds)
+        self._metrics.approval_wait(approval.outcome).observe(approval.wait_seconds)
         if not self._progress(key[0], now).add_approval(approval):
             self._log_limit_once(
                 "max_steps_per_workflow",
@@ -347,7 +346,7 @@ class WorkflowTracker:
             end_ts, status = record.early_finish
             self._finish(record, end_ts, status)
         elif record.started:
-            self._self.workflows_expired.labels(reason=reason).inc()
+            self._self.workflows_expired(reason).inc()
             self._finish(record, now, ABANDONED)
         else:
             # Only step, approval or sample events came: it never counted as a workflow.
@@ -355,19 +354,18 @@ class WorkflowTracker:
 
     def _finish(self, record: ActiveWorkflow, end_ts: float, status: str) -> None:
         del self._active[record.workflow_id]
-        labels = {"complexity": record.complexity_label, "status": status}
         if record.started:
-            self._metrics.workflows_active.labels(complexity=record.complexity_label).dec()
+            self._metrics.workflows_active(record.complexity_label).dec()
         else:
             # Its finish came but its start never did: counted as started now, so that
             # started - finished - active stays zero.
             self._out_of_order("workflow_finished")
-            self._metrics.workflows_started.labels(complexity=record.complexity_label).inc()
-        self._metrics.workflows_finished.labels(**labels).inc()
+            self._metrics.workflows_started(record.complexity_label).inc()
+        self._metrics.workflows_finished(record.complexity_label, status).inc()
         duration = None
         if record.start_ts is not None:
             duration = max(0.0, end_ts - record.start_ts)
-            self._metrics.workflow_duration.labels(**labels).observe(
+            self._metrics.workflow_duration(record.complexity_label, status).observe(
                 duration, {EXEMPLAR_LABEL: record.workflow_id}
             )
         self._remember(
@@ -398,6 +396,6 @@ class WorkflowTracker:
 
     def _update_tracked_gauges(self) -> None:
         tracked = self._self.workflows_tracked
-        tracked.labels(state="active").set(len(self._active))
-        tracked.labels(state="history").set(len(self._history))
+        tracked("active").set(len(self._active))
+        tracked("history").set(len(self._history))
         self._self.unmatched_events.set(self._steps.open_count + self._approvals.open_count)
