@@ -64,9 +64,7 @@ class WorkflowTracker:
         self._history: dict[str, FinishedWorkflow] = {}
         self._seen_ids = SeenIds(config.dedup_window)
         self._steps: PairTable[str, StepEnd] = PairTable(config.max_pending_pairs)
-        self._approvals: PairTable[None, tuple[str, float | None]] = PairTable(
-            config.max_pending_pairs
-        )
+        self._approvals: PairTable[None, str] = PairTable(config.max_pending_pairs)
         overflow = self_metrics.label_overflow
         self._complexity = LabelValueLimiter("complexity", config.max_label_values, overflow)
         self._agent = LabelValueLimiter("agent", config.max_label_values, overflow)
@@ -215,14 +213,21 @@ class WorkflowTracker:
     def _resource_sample(self, event: ResourceSample, ts: float, now: float) -> None:
         self._progress(event.workflow_id, now).resource_usage.update(event.data)
 
+    def _is_new_half(self, table: PairTable, key: Key, event_type: str, end: bool) -> bool:
+        """False for a half that changes nothing: its pair is complete already (a late
+        partner or a repeat), or the same half already waits (a repeat: out of order)."""
+        if table.is_closed(key):
+            return False
+        if table.is_waiting(key, end=end):
+            self._out_of_order(event_type)
+            return False
+        return True
+
     # ---- steps --------------------------------------------------------------------------
 
     def _step_started(self, event: StepStarted, ts: float, now: float) -> None:
         key = (event.workflow_id, event.step_id)
-        if self._steps.is_closed(key):
-            return
-        if self._steps.is_waiting(key, end=False):
-            self._out_of_order("step_started")
+        if not self._is_new_half(self._steps, key, "step_started", end=False):
             return
         end = self._steps.take_end(key)
         if end is None:
@@ -239,10 +244,7 @@ class WorkflowTracker:
 
     def _step_finished(self, event: StepFinished, ts: float, now: float) -> None:
         key = (event.workflow_id, event.step_id)
-        if self._steps.is_closed(key):
-            return
-        if self._steps.is_waiting(key, end=True):
-            self._out_of_order("step_finished")
+        if not self._is_new_half(self._steps, key, "step_finished", end=True):
             return
         start = self._steps.take_start(key)
         agent = event.agent or (start.payload if start else None)
@@ -277,25 +279,19 @@ class WorkflowTracker:
 
     def _approval_requested(self, event: ApprovalRequested, ts: float, now: float) -> None:
         key = (event.workflow_id, event.approval_id)
-        if self._approvals.is_closed(key):
-            return
-        if self._approvals.is_waiting(key, end=False):
-            self._out_of_order("approval_requested")
+        if not self._is_new_half(self._approvals, key, "approval_requested", end=False):
             return
         resolution = self._approvals.take_end(key)
         if resolution is None:
             self._approvals.put_start(key, Half(ts, now, None))
             self._metrics.approvals_pending.inc()
             return
-        outcome, _ = resolution.payload
-        self._complete_approval(key, ApprovalWait(outcome, max(0.0, resolution.ts - ts)), now)
+        wait = max(0.0, resolution.ts - ts)
+        self._complete_approval(key, ApprovalWait(resolution.payload, wait), now)
 
     def _approval_resolved(self, event: ApprovalResolved, ts: float, now: float) -> None:
         key = (event.workflow_id, event.approval_id)
-        if self._approvals.is_closed(key):
-            return
-        if self._approvals.is_waiting(key, end=True):
-            self._out_of_order("approval_resolved")
+        if not self._is_new_half(self._approvals, key, "approval_resolved", end=True):
             return
         request = self._approvals.take_start(key)
         if request is not None:
@@ -304,7 +300,7 @@ class WorkflowTracker:
         if wait is None and request is not None:
             wait = max(0.0, ts - request.ts)
         if wait is None:
-            self._approvals.put_end(key, Half(ts, now, (event.outcome, None)))
+            self._approvals.put_end(key, Half(ts, now, event.outcome))
             return
         self._complete_approval(key, ApprovalWait(event.outcome, wait), now)
 
