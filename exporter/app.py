@@ -11,12 +11,15 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
-from exporter import dashboard_api, landing, workflow_api
+from exporter import dashboard_api, landing, system_api, workflow_api
 from exporter.config import Config, read_token
 from exporter.errors import json_errors
 from exporter.ingest import post_events
-from exporter.keys import CONFIG, INGEST_TOKEN, REGISTRY, SELF_METRICS, TRACKER
+from exporter.keys import CONFIG, INGEST_TOKEN, REGISTRY, SAMPLER, SELF_METRICS, TRACKER
 from exporter.metrics import SelfMetrics, WorkflowMetrics, new_registry
+from exporter.sampler import Sampler
+from exporter.system_collector import SystemCollector
+from exporter.system_json import workflow_resource_usage
 from exporter.tracker import WorkflowTracker
 
 log = logging.getLogger(__name__)
@@ -29,39 +32,53 @@ def expiry_sweep_interval(config: Config) -> float:
     return min(config.workflow_ttl / 4, MAX_EXPIRY_SWEEP_SECONDS)
 
 
-async def _expire_workflows(app: web.Application) -> AsyncIterator[None]:
-    interval = expiry_sweep_interval(app[CONFIG])
+async def _expire_workflows(tracker: WorkflowTracker, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        tracker.expire()
 
-    async def sweep() -> None:
-        while True:
-            await asyncio.sleep(interval)
-            app[TRACKER].expire()
 
-    task = asyncio.create_task(sweep())
+async def _background_tasks(app: web.Application) -> AsyncIterator[None]:
+    """The sampler and the expiry sweep run for the application's lifetime."""
+    tasks = [
+        asyncio.create_task(app[SAMPLER].run()),
+        asyncio.create_task(_expire_workflows(app[TRACKER], expiry_sweep_interval(app[CONFIG]))),
+    ]
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
-def create_app(config: Config, clock: Callable[[], float] = time.time) -> web.Application:
+def create_app(
+    config: Config, clock: Callable[[], float] = time.time, sampler: Sampler | None = None
+) -> web.Application:
     """Build the application; raises ConfigError when a file the config names is unusable."""
     registry = new_registry()
     self_metrics = SelfMetrics(registry)
+    sampler = sampler or Sampler(config, clock=clock)
+    registry.register(SystemCollector(sampler, config.thresholds))
     tracker = WorkflowTracker(
-        config, WorkflowMetrics(registry, config.buckets), self_metrics, clock
+        config,
+        WorkflowMetrics(registry, config.buckets),
+        self_metrics,
+        clock,
+        resource_usage=lambda start, end: workflow_resource_usage(sampler.between(start, end)),
     )
     app = web.Application(middlewares=[json_errors])
     app[CONFIG] = config
     app[REGISTRY] = registry
     app[SELF_METRICS] = self_metrics
     app[TRACKER] = tracker
+    app[SAMPLER] = sampler
     token = read_token(config)
     if token is not None:
         app[INGEST_TOKEN] = token
     app.router.add_get("/metrics", make_aiohttp_handler(registry))
     app.router.add_post("/api/v1/events", post_events)
-    for module in (landing, workflow_api, dashboard_api):
+    for module in (landing, workflow_api, system_api, dashboard_api):
         app.router.add_routes(module.routes)
-    app.cleanup_ctx.append(_expire_workflows)
+    app.cleanup_ctx.append(_background_tasks)
     return app

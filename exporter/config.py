@@ -49,10 +49,28 @@ def parse_duration(value: object) -> DurationSeconds:
 def _decode_hook(type_: type, value: Any) -> Any:
     if type_ is DurationSeconds:
         return parse_duration(value)
+    if type_ is Pattern:
+        return _regex(value)
     raise NotImplementedError(type_)
 
 
 PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class Pattern(str):
+    """A regular expression, compiled once at load so a bad one fails at start."""
+
+
+def _regex(value: object) -> Pattern:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a regular expression, got {value!r}")
+    try:
+        re.compile(value)
+    except re.error as error:
+        raise ValueError(f"invalid regular expression {value!r}: {error}") from None
+    return Pattern(value)
+
+
 BucketList = Annotated[
     tuple[Annotated[float, msgspec.Meta(gt=0)], ...], msgspec.Meta(min_length=1, max_length=64)
 ]
@@ -83,6 +101,62 @@ class BucketsConfig(_Section):
     )
 
 
+Ratio = Annotated[float, msgspec.Meta(gt=0, le=1)]
+WARNING_SHARE_OF_CRITICAL = 0.8
+"""The original AutoBot warned at 80 % of each critical threshold."""
+
+
+class Threshold(_Section):
+    """Levels for one resource as ratios 0..1; a value strictly above a level reaches it."""
+
+    critical: Ratio
+    warning: Ratio | None = None
+    """Defaults to 80 % of critical, as the original AutoBot computed it."""
+
+    def __post_init__(self) -> None:
+        if self.warning is None:
+            level = round(self.critical * WARNING_SHARE_OF_CRITICAL, 6)
+            msgspec.structs.force_setattr(self, "warning", level)
+        if self.warning >= self.critical:
+            raise ConfigError("warning must be below critical")
+
+
+class ThresholdsConfig(_Section):
+    cpu: Threshold = Threshold(critical=0.80)
+    memory: Threshold = Threshold(critical=0.85)
+    disk: Threshold = Threshold(critical=0.90)
+
+
+class FilesystemConfig(_Section):
+    """Which mounts the disk families report (node_exporter's default exclusions)."""
+
+    mount_points_exclude: Pattern = (
+        "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
+    )
+    fs_types_exclude: Pattern = (
+        "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs"
+        "|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs"
+        "|squashfs|erofs|sysfs|tracefs|tmpfs|devfs|shm)$"
+    )
+
+
+class NetworkConfig(_Section):
+    devices_exclude: Pattern = "^(lo|veth.*|docker[0-9]+|br-.*)$"
+
+
+class ProcessGroup(_Section):
+    """Processes whose name matches ``comm`` and whose command line matches ``cmdline``
+    (regular expressions, searched; an absent one matches everything)."""
+
+    name: Annotated[str, msgspec.Meta(pattern=r"^[a-zA-Z_][a-zA-Z0-9_-]*$", max_length=64)]
+    comm: Pattern | None = None
+    cmdline: Pattern | None = None
+
+    def __post_init__(self) -> None:
+        if self.comm is None and self.cmdline is None:
+            raise ConfigError(f"process group {self.name!r} needs comm or cmdline")
+
+
 class Config(_Section):
     """Everything the exporter reads at start; see README "Configuration" for each key."""
 
@@ -98,8 +172,25 @@ class Config(_Section):
     workflow_ttl: DurationSeconds = DurationSeconds(3600.0)
     user_message: UserMessageConfig = msgspec.field(default_factory=UserMessageConfig)
     buckets: BucketsConfig = msgspec.field(default_factory=BucketsConfig)
+    collection_interval: DurationSeconds = DurationSeconds(5.0)
+    resource_history: DurationSeconds = DurationSeconds(3600.0)
+    thresholds: ThresholdsConfig = msgspec.field(default_factory=ThresholdsConfig)
+    filesystem: FilesystemConfig = msgspec.field(default_factory=FilesystemConfig)
+    network: NetworkConfig = msgspec.field(default_factory=NetworkConfig)
+    process_groups: Annotated[tuple[ProcessGroup, ...], msgspec.Meta(max_length=64)] = (
+        ProcessGroup(name="autobot", cmdline="autobot(?!-exporter)"),
+    )
+    cgroup_root: str = "/sys/fs/cgroup"
+
+    @property
+    def resource_history_samples(self) -> int:
+        """Ring buffer length: resource_history covered at collection_interval."""
+        return max(1, math.ceil(self.resource_history / self.collection_interval))
 
     def __post_init__(self) -> None:
+        names = [group.name for group in self.process_groups]
+        if len(set(names)) != len(names):
+            raise ConfigError("process_groups: group names must be unique")
         for name in BucketsConfig.__struct_fields__:
             bounds = getattr(self.buckets, name)
             if any(b >= a for a, b in zip(bounds[1:], bounds, strict=False)) or not all(

@@ -4,19 +4,33 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from exporter.keys import TRACKER
+from exporter.keys import SAMPLER, TRACKER
+from exporter.system_api import health, latest_snapshot, window_resources
 from exporter.workflow_api import DASHBOARD_WINDOW_HOURS, window_summary
 from exporter.workflow_json import iso_time
 
 routes = web.RouteTableDef()
 
+DASHBOARD_RESOURCE_MINUTES = 30
+
 
 @routes.get("/api/metrics/dashboard")
 async def get_dashboard(request: web.Request) -> web.Response:
     tracker = request.app[TRACKER]
+    snapshot = latest_snapshot(request)
+    system_health = health(request, snapshot)
+    current = system_health["current_metrics"]
     dashboard = {
         "timestamp": iso_time(tracker.now()),
         "workflow_performance": window_summary(tracker, DASHBOARD_WINDOW_HOURS),
+        "system_health": system_health,
+        "resource_usage": window_resources(request, DASHBOARD_RESOURCE_MINUTES),
+        "current_status": {
+            "cpu_percent": current["cpu_percent"],
+            "memory_percent": current["memory_percent"],
+            "disk_percent": current["disk_percent"],
+            "monitoring_active": request.app[SAMPLER].active,
+        },
         "active_workflows": tracker.active_count,
     }
     return web.json_response({"success": True, "dashboard": dashboard})

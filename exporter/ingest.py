@@ -8,14 +8,14 @@ ids make it idempotent). A body that is not JSON at all is refused whole with 40
 
 from __future__ import annotations
 
-import hmac
 import logging
 
 from aiohttp import web
 
+from exporter.auth import unauthorized
 from exporter.errors import json_error
 from exporter.events import MalformedBody, decode_events
-from exporter.keys import CONFIG, INGEST_TOKEN, SELF_METRICS, TRACKER
+from exporter.keys import CONFIG, SELF_METRICS, TRACKER
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +39,6 @@ async def _read_limited(request: web.Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def _authorized(request: web.Request, token: str) -> bool:
-    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(
-        presented.strip().encode(), token.encode()
-    )
-
-
 def _refuse(request: web.Request, status: int, reason: str, message: str) -> web.Response:
     request.app[SELF_METRICS].events_rejected(reason).inc()
     return json_error(status, message)
@@ -53,11 +46,10 @@ def _refuse(request: web.Request, status: int, reason: str, message: str) -> web
 
 async def post_events(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
-    token = request.app.get(INGEST_TOKEN)
-    if token is not None and not _authorized(request, token):
-        response = _refuse(request, 401, "unauthorized", "missing or wrong bearer token")
-        response.headers["WWW-Authenticate"] = 'Bearer realm="autobot-exporter"'
-        return response
+    refusal = unauthorized(request)
+    if refusal is not None:
+        request.app[SELF_METRICS].events_rejected("unauthorized").inc()
+        return refusal
     content_type = request.content_type if "Content-Type" in request.headers else "application/json"
     if content_type not in JSON_TYPES | NDJSON_TYPES:
         return _refuse(

@@ -7,10 +7,12 @@ from prometheus_client import CollectorRegistry
 
 from exporter.config import Config
 from exporter.metrics import SelfMetrics
+from exporter.sampler import Sampler
 from exporter.tracker import WorkflowTracker
 
 CONFIG = web.AppKey("config", Config)
 REGISTRY = web.AppKey("registry", CollectorRegistry)
 SELF_METRICS = web.AppKey("self_metrics", SelfMetrics)
 TRACKER = web.AppKey("tracker", WorkflowTracker)
+SAMPLER = web.AppKey("sampler", Sampler)
 INGEST_TOKEN = web.AppKey("ingest_token", str)

@@ -7,6 +7,7 @@ from html import escape
 from aiohttp import web
 
 from exporter import __version__
+from exporter.keys import SAMPLER, TRACKER
 
 routes = web.RouteTableDef()
 
@@ -15,6 +16,10 @@ LINKS = (
     ("/api/metrics/dashboard", "Dashboard data (JSON)"),
     ("/api/metrics/performance/summary", "Workflow performance summary (JSON)"),
     ("/api/metrics/export/workflow", "Workflow export (JSON)"),
+    ("/api/metrics/system/current", "Current system metrics (JSON)"),
+    ("/api/metrics/system/summary", "System resource summary (JSON)"),
+    ("/api/metrics/system/health", "System health (JSON)"),
+    ("/api/metrics/export/system", "System export (JSON)"),
     ("/-/healthy", "Health"),
     ("/-/ready", "Readiness"),
 )
@@ -47,4 +52,8 @@ async def healthy(request: web.Request) -> web.Response:
 
 @routes.get("/-/ready")
 async def ready(request: web.Request) -> web.Response:
+    """Ready once the sampler has made a pass; 503 again if it stops making them."""
+    sampler = request.app[SAMPLER]
+    if sampler.is_stale(request.app[TRACKER].now()):
+        return web.Response(status=503, text="Not ready: no recent system sample.\n")
     return web.Response(text="Ready.\n")

@@ -55,8 +55,11 @@ class WorkflowTracker:
         metrics: WorkflowMetrics,
         self_metrics: SelfMetrics,
         clock: Callable[[], float] = time.time,
+        resource_usage: Callable[[float, float], dict[str, float]] | None = None,
     ) -> None:
+        """``resource_usage(start, end)`` gives what the sampler saw during a workflow."""
         self._config = config
+        self._resource_usage = resource_usage
         self._metrics = metrics
         self._self = self_metrics
         self._clock = clock
@@ -364,6 +367,9 @@ class WorkflowTracker:
             self._metrics.workflow_duration(record.complexity_label, status).observe(
                 duration, {EXEMPLAR_LABEL: record.workflow_id}
             )
+            if self._resource_usage is not None:
+                sampled = self._resource_usage(record.start_ts, end_ts)
+                record.progress.resource_usage = sampled | record.progress.resource_usage
         self._remember(
             FinishedWorkflow(
                 workflow_id=record.workflow_id,
