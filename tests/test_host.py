@@ -1,0 +1,130 @@
+"""Real psutil readings on this machine against /proc and os.statvfs, and the cgroup-aware
+arithmetic with fake readings."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from exporter.cgroup import NO_CGROUP, CgroupReading
+from exporter.config import FilesystemConfig, NetworkConfig
+from exporter.host import (
+    CpuReader,
+    available_cpus,
+    read_disks,
+    read_load,
+    read_memory,
+    read_network,
+)
+
+MIB = 1 << 20
+
+
+def meminfo() -> dict[str, int]:
+    values = {}
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        name, value = line.split(":")
+        values[name] = int(value.split()[0]) * 1024
+    return values
+
+
+def test_memory_matches_proc_meminfo():
+    reading = read_memory(NO_CGROUP)
+    info = meminfo()
+    assert reading.total_bytes == info["MemTotal"]
+    assert reading.used_bytes == pytest.approx(
+        info["MemTotal"] - info["MemAvailable"], abs=64 * MIB
+    )
+    assert 0 < reading.ratio < 1
+    assert reading.limit_bytes is None
+
+
+def test_memory_against_the_cgroup_limit():
+    cgroup = CgroupReading(
+        memory_limit_bytes=1000, memory_used_bytes=900, cpu_limit_cores=None, cpu_usage_seconds=None
+    )
+    reading = read_memory(cgroup)
+    assert (reading.ratio, reading.total_bytes, reading.limit_bytes) == (0.9, 1000, 1000)
+
+
+def test_root_filesystem_matches_statvfs():
+    disks = read_disks(FilesystemConfig())
+    root = next(d for d in disks if d.mountpoint == "/")
+    stat = os.statvfs("/")
+    total = stat.f_blocks * stat.f_frsize
+    used = (stat.f_blocks - stat.f_bfree) * stat.f_frsize
+    assert root.total_bytes == total
+    assert root.used_bytes == pytest.approx(used, abs=256 * MIB)
+    assert root.ratio == pytest.approx(used / (used + stat.f_bavail * stat.f_frsize), abs=0.01)
+
+
+def test_filesystem_exclusions_apply():
+    disks = read_disks(FilesystemConfig(mount_points_exclude="^/$"))
+    assert "/" not in {d.mountpoint for d in disks}
+
+
+def proc_net_dev() -> dict[str, tuple[int, int]]:
+    counters = {}
+    for line in Path("/proc/net/dev").read_text().splitlines()[2:]:
+        name, data = line.split(":", 1)
+        fields = data.split()
+        counters[name.strip()] = (int(fields[0]), int(fields[8]))
+    return counters
+
+
+def test_network_counters_match_proc_net_dev():
+    before = proc_net_dev()
+    reading = read_network(NetworkConfig(devices_exclude="^$"))
+    after = proc_net_dev()
+    assert set(reading) == set(after)
+    for name, counters in reading.items():
+        assert before[name][0] <= counters.receive_bytes <= after[name][0]
+        assert before[name][1] <= counters.transmit_bytes <= after[name][1]
+
+
+def test_loopback_is_excluded_by_default():
+    assert "lo" not in read_network(NetworkConfig())
+
+
+def test_load_matches_proc_loadavg():
+    fields = Path("/proc/loadavg").read_text().split()
+    assert read_load() == pytest.approx(tuple(float(f) for f in fields[:3]), abs=0.5)
+
+
+def proc_stat_cpu() -> tuple[int, int]:
+    fields = [int(v) for v in re.split(r"\s+", Path("/proc/stat").read_text().splitlines()[0])[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields[:8]), idle
+
+
+def test_host_cpu_ratio_agrees_with_proc_stat():
+    reader = CpuReader()
+    total_before, idle_before = proc_stat_cpu()
+    assert reader.read(NO_CGROUP, now=1.0).ratio is None
+    sum(i * i for i in range(300_000))  # some work between the two passes
+    ratio = reader.read(NO_CGROUP, now=2.0).ratio
+    total_after, idle_after = proc_stat_cpu()
+    expected = 1 - (idle_after - idle_before) / max(1, total_after - total_before)
+    assert 0.0 <= ratio <= 1.0
+    assert ratio == pytest.approx(expected, abs=0.25)
+
+
+def test_cpu_ratio_against_the_quota():
+    reader = CpuReader()
+
+    def cgroup(usage):
+        return CgroupReading(None, None, cpu_limit_cores=0.5, cpu_usage_seconds=usage)
+
+    first = reader.read(cgroup(10.0), now=100.0)
+    second = reader.read(cgroup(10.8), now=102.0)
+    assert first.ratio is None
+    assert second.ratio == pytest.approx(0.8)
+    assert (second.cpus, second.limit_cores) == (0.5, 0.5)
+
+
+def test_available_cpus_follow_quota_else_affinity():
+    assert available_cpus(CgroupReading(None, None, 1.5, 0.0)) == 1.5
+    assert available_cpus(NO_CGROUP) == len(os.sched_getaffinity(0))

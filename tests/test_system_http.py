@@ -1,0 +1,197 @@
+"""System monitoring through the real process: a real child process in a group, health
+with lowered thresholds, the system JSON routes, pausing, per-workflow resources."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import uuid
+
+import psutil
+import pytest
+
+from tests.support.processes import Exporter, wait_until
+
+CHILD_CODE = "import time; data = bytearray(64 * 1024 * 1024); time.sleep(300)"
+
+
+@pytest.fixture(scope="module")
+def marker():
+    return f"autobot-system-test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="module")
+def child(marker):
+    process = subprocess.Popen([sys.executable, "-c", CHILD_CODE, marker])
+    yield process
+    process.kill()
+    process.wait()
+
+
+@pytest.fixture(scope="module")
+def exporter(tmp_path_factory, marker, child):
+    config = (
+        "collection_interval: 200ms\n"
+        f"process_groups:\n  - name: worker\n    cmdline: {marker}\n"
+        "thresholds:\n  disk: {critical: 0.01}\n"
+    )
+    running = Exporter(tmp_path_factory.mktemp("system"), config)
+    yield running
+    running.stop()
+
+
+def test_child_process_is_seen_in_its_group_with_its_rss(exporter, child):
+    expected_rss = psutil.Process(child.pid).memory_info().rss
+
+    def seen():
+        get = exporter.sample_getter()
+        rss = get("autobot_process_resident_memory_bytes", group="worker")
+        return get("autobot_processes", group="worker") == 1 and rss and rss > 64 * 2**20 and rss
+
+    rss = wait_until(seen, 10, "the child in group worker")
+    assert rss == pytest.approx(expected_rss, rel=0.1)
+    get = exporter.sample_getter()
+    assert get("autobot_process_threads", group="worker") >= 1
+    assert get("autobot_processes", group="autobot") is None
+
+
+def test_lowered_disk_threshold_makes_health_critical(exporter):
+    health = exporter.get("/api/metrics/system/health").json()
+    assert health["status"] == "critical"
+    assert any(
+        alert.startswith("disk_percent") and alert.endswith("(threshold: 1%)")
+        for alert in health["critical_alerts"]
+    )
+    assert {"cpu_percent", "memory_percent", "disk_percent", "timestamp"} <= set(
+        health["current_metrics"]
+    )
+    get = exporter.sample_getter()
+    assert get("autobot_health_status", state="critical") == 1
+    assert get("autobot_health_threshold_ratio", resource="disk", level="critical") == 0.01
+
+
+def test_current_summary_and_export(exporter):
+    current = exporter.get("/api/metrics/system/current").json()["system_metrics"]
+    for key in (
+        "cpu_percent",
+        "memory_mb",
+        "memory_percent",
+        "disk_percent",
+        "timestamp",
+        "network_io",
+        "autobot_processes",
+    ):
+        assert key in current
+    assert current["autobot_processes"]["worker"]["process_count"] == 1
+    wait_until(
+        lambda: (
+            exporter.get("/api/metrics/system/summary?minutes=1").json()["resource_summary"][
+                "data_points"
+            ]
+            >= 3
+        ),
+        10,
+        "three samples",
+    )
+    summary = exporter.get("/api/metrics/system/summary?minutes=60").json()["resource_summary"]
+    cpu = summary["system"]["cpu"]
+    assert cpu["min_percent"] <= cpu["avg_percent"] <= cpu["max_percent"]
+    assert summary["autobot"]["memory"]["max_mb"] > 64
+    for minutes in (0, 61, "x"):
+        response = exporter.get(f"/api/metrics/system/summary?minutes={minutes}")
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["query", "minutes"]
+    export = exporter.get("/api/metrics/export/system").json()
+    assert len(json.loads(export["data"])["resource_history"]) >= 3
+
+
+def test_dashboard_has_every_original_key(exporter):
+    dashboard = exporter.get("/api/metrics/dashboard").json()["dashboard"]
+    assert {
+        "timestamp",
+        "workflow_performance",
+        "system_health",
+        "resource_usage",
+        "current_status",
+        "active_workflows",
+    } <= set(dashboard)
+    assert set(dashboard["current_status"]) == {
+        "cpu_percent",
+        "memory_percent",
+        "disk_percent",
+        "monitoring_active",
+    }
+
+
+def test_workflow_resource_usage_comes_from_the_sampler(exporter):
+    exporter.post_events({"type": "workflow_started", "workflow_id": "res-1"})
+    exporter.post_events(
+        {"type": "resource_sample", "workflow_id": "res-1", "data": {"gpu_percent": 12}}
+    )
+    first = exporter.sample_getter()("autobot_exporter_last_sample_timestamp_seconds")
+    wait_until(
+        lambda: (
+            exporter.sample_getter()("autobot_exporter_last_sample_timestamp_seconds") > first + 0.3
+        ),
+        10,
+        "two more passes",
+    )
+    exporter.post_events(
+        {"type": "workflow_finished", "workflow_id": "res-1", "status": "completed"}
+    )
+    usage = exporter.get("/api/metrics/workflow/res-1").json()["metrics"]["resource_usage"]
+    assert usage["sampled_points"] >= 1
+    assert 0 <= usage["system_cpu_percent_avg"] <= usage["system_cpu_percent_max"] <= 100
+    assert usage["autobot_memory_mb_max"] > 64
+    assert usage["gpu_percent"] == 12
+
+
+def test_promtool_accepts_the_system_families(exporter):
+    result = subprocess.run(
+        [shutil.which("promtool"), "check", "metrics"],
+        input=exporter.metrics_text(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_stopping_monitoring_is_visible_and_starting_resumes(exporter):
+    assert exporter.get("/-/ready").status_code == 200
+    stopped = exporter.session.post(exporter.url + "/api/metrics/system/monitoring/stop")
+    assert stopped.json() == {"success": True, "message": "System monitoring stopped"}
+    get = exporter.sample_getter()
+    assert get("autobot_exporter_monitoring_active") == 0
+    assert get("autobot_system_cpu_usage_ratio") is None
+    health = exporter.get("/api/metrics/system/health").json()
+    assert health["monitoring_active"] is False
+    assert exporter.get("/-/ready").status_code == 200
+    frozen = get("autobot_exporter_last_sample_timestamp_seconds")
+
+    started = exporter.session.post(exporter.url + "/api/metrics/system/monitoring/start")
+    assert started.json()["collection_interval"] == 0.2
+    wait_until(
+        lambda: exporter.sample_getter()("autobot_exporter_last_sample_timestamp_seconds") > frozen,
+        10,
+        "sampling to resume",
+    )
+    assert exporter.sample_getter()("autobot_system_cpu_usage_ratio") is not None
+
+
+def test_monitoring_control_needs_the_token_when_one_is_set(start_exporter, tmp_path):
+    token = tmp_path / "token"
+    token.write_text("t0k\n")
+    guarded = start_exporter(f"ingest_token_file: {token}\n")
+    url = guarded.url + "/api/metrics/system/monitoring/stop"
+    assert guarded.session.post(url).status_code == 401
+    assert guarded.session.post(url, headers={"Authorization": "Bearer t0k"}).status_code == 200
+
+
+def test_prometheus_sees_the_group(exporter, start_prometheus):
+    prometheus = start_prometheus([exporter.address])
+    prometheus.wait_for_scalar('autobot_processes{group="worker"}', 1)
+    prometheus.wait_for_scalar('autobot_health_status{state="critical"}', 1)
