@@ -1,7 +1,8 @@
 """AutoBot process groups, in the manner of process-exporter.
 
 Each process is matched once (by name and command line, first group wins) and the match is
-cached by (pid, start time). CPU seconds are accumulated as per-process deltas, so a group's
+cached by (pid, start time), so a pass reads little more than /proc/<pid>/stat of the
+processes outside every group. CPU seconds are accumulated as per-process deltas, so a group's
 counter never goes down when one of its processes exits. Processes that vanish mid-scan,
 zombies and unreadable ones are skipped and counted, never raised.
 """
@@ -20,8 +21,8 @@ import psutil
 from exporter.config import ProcessGroup
 from exporter.snapshot import GroupUsage
 
-MATCH_ATTRS = ["name", "cmdline", "create_time", "status"]
-USAGE_ATTRS = ["cpu_times", "memory_info", "num_threads", "num_fds"]
+MATCH_ATTRS = ["name", "cmdline"]
+USAGE_ATTRS = ["status", "cpu_times", "memory_info", "num_threads", "num_fds"]
 
 ProcessKey = tuple[int, float]
 
@@ -71,8 +72,11 @@ class ProcessGroupScanner:
         self.skipped: Counter[str] = Counter()
         """Processes left out since start, by reason: vanished, zombie, access_denied."""
 
-    def _group(self, info: dict[str, Any], key: ProcessKey) -> str | None:
+    def _group(self, process: Any, key: ProcessKey) -> str | None:
+        """The process's group, matched on first sight only: name and command line are the
+        expensive reads, and a process keeps its group for life."""
         if key not in self._group_of:
+            info = process.as_dict(MATCH_ATTRS, ad_value=None)
             cmdline = " ".join(info["cmdline"] or ())
             name = info["name"] or ""
             self._group_of[key] = next(
@@ -89,18 +93,18 @@ class ProcessGroupScanner:
                 continue
             try:
                 process = self._ps.Process(pid)
-                info = process.as_dict(MATCH_ATTRS, ad_value=None)
-                key = (pid, info["create_time"] or 0.0)
+                key = (pid, process.create_time())
                 seen.add(key)
-                if info["status"] == self._ps.STATUS_ZOMBIE:
-                    self.skipped["zombie"] += 1
-                    continue
-                group = self._group(info, key)
+                group = self._group(process, key)
                 if group is None:
                     continue
-                usage = process.as_dict(USAGE_ATTRS, ad_value=None)
+                with process.oneshot():
+                    usage = process.as_dict(USAGE_ATTRS, ad_value=None)
             except self._ps.NoSuchProcess:
                 self.skipped["vanished"] += 1
+                continue
+            if usage["status"] == self._ps.STATUS_ZOMBIE:
+                self.skipped["zombie"] += 1
                 continue
             if any(value is None for value in usage.values()):
                 self.skipped["access_denied"] += 1

@@ -3,6 +3,7 @@ unreadable processes from a stand-in psutil never raise and are counted."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import uuid
@@ -122,6 +123,12 @@ class FakePs(SimpleNamespace):
         class Proc:
             calls = 0
 
+            def create_time(self):
+                return data["create_time"]
+
+            def oneshot(self):
+                return contextlib.nullcontext()
+
             def as_dict(self, attrs, ad_value=None):
                 Proc.calls += 1
                 if data["vanishes_at"] == Proc.calls:
@@ -146,3 +153,11 @@ def test_vanished_zombie_and_denied_processes_are_skipped_and_counted():
     assert usage.resident_bytes == 1000
     assert usage.open_fds == 4
     assert dict(scanner.skipped) == {"vanished": 2, "zombie": 1, "access_denied": 1}
+
+
+def test_a_process_is_matched_once_for_its_lifetime():
+    ps = FakePs({10: fake_process("autobot", ["autobot"])})
+    scanner = ProcessGroupScanner((ProcessGroup(name="autobot", comm="autobot"),), ps, own_pid=1)
+    scanner.scan(1.0, 1)
+    ps.processes[10]["name"] = "renamed"
+    assert scanner.scan(2.0, 1)["autobot"].processes == 1
