@@ -9,6 +9,8 @@ is counted, and is logged once until the piece recovers.
 from __future__ import annotations
 
 import asyncio
+import bisect
+import itertools
 import logging
 import time
 from collections import Counter, deque
@@ -30,6 +32,10 @@ T = TypeVar("T")
 
 FIRST_CPU_DELTA_SECONDS = 1.0
 """The second pass comes this soon after the first, so CPU ratios exist early."""
+
+
+def _timestamp(snapshot: Snapshot) -> float:
+    return snapshot.timestamp
 
 
 class Sampler:
@@ -65,13 +71,15 @@ class Sampler:
 
     def between(self, start: float, end: float) -> list[Snapshot]:
         """Passes taken during [start, end]; for a workflow shorter than one interval, the
-        pass just before its end."""
-        inside = [s for s in self._history if start <= s.timestamp <= end]
-        if inside:
-            return inside
-        before = [s for s in self._history if s.timestamp <= end]
-        if before and end - before[-1].timestamp <= self._config.collection_interval:
-            return before[-1:]
+        pass just before its end. Called at every workflow finish, so it bisects."""
+        first = bisect.bisect_left(self._history, start, key=_timestamp)
+        after_end = bisect.bisect_right(self._history, end, key=_timestamp)
+        if after_end > first:
+            return list(itertools.islice(self._history, first, after_end))
+        if after_end and end - self._history[after_end - 1].timestamp <= (
+            self._config.collection_interval
+        ):
+            return [self._history[after_end - 1]]
         return []
 
     def _piece(
