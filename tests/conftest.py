@@ -20,10 +20,12 @@ def process_reaper() -> Iterator[list[ManagedProcess]]:
 
 @pytest.fixture
 def start_exporter(tmp_path: Path, process_reaper: list[ManagedProcess]) -> Callable[..., Exporter]:
-    """start_exporter(config_text="", extra_args=()) -> a running exporter process."""
+    """start_exporter(config_text="", extra_args=(), port=None) -> a running exporter."""
 
-    def start(config_text: str = "", extra_args: tuple[str, ...] = ()) -> Exporter:
-        exporter = Exporter(tmp_path, config_text, extra_args)
+    def start(
+        config_text: str = "", extra_args: tuple[str, ...] = (), port: int | None = None
+    ) -> Exporter:
+        exporter = Exporter(tmp_path, config_text, extra_args, port)
         process_reaper.append(exporter)
         return exporter
 

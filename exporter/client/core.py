@@ -125,7 +125,8 @@ def classify(status: int | None) -> Outcome:
 
 
 def backoff_delay(settings: ClientSettings, attempt: int) -> float:
-    """Exponential backoff with full jitter, so restarted exporters are not stampeded."""
+    """Exponential backoff with jitter (between half and all of the step), so clients
+    retrying against a restarted exporter do not arrive in step."""
     ceiling = min(settings.max_backoff, settings.initial_backoff * (2**attempt))
     return random.uniform(ceiling / 2, ceiling)
 

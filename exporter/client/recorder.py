@@ -45,6 +45,20 @@ def numeric_fields(data: Mapping[str, Any], prefix: str = "") -> dict[str, float
     return numbers
 
 
+def _never_raises(method: F) -> F:
+    """Monitoring must never break the application: a failing call is logged once and its
+    event counted as dropped."""
+
+    @functools.wraps(method)
+    def guarded(self: EventRecorder, *args: Any, **kwargs: Any) -> None:
+        try:
+            method(self, *args, **kwargs)
+        except Exception:
+            self._failed(method.__name__)
+
+    return guarded  # type: ignore[return-value]
+
+
 class EventRecorder:
     """Base of both clients: subclasses provide ``_wake()`` to hurry their sender."""
 
@@ -61,24 +75,25 @@ class EventRecorder:
         raise NotImplementedError
 
     def _record(self, event_type: str, workflow_id: str, **fields: Any) -> None:
-        try:
-            event = {
-                "type": event_type,
-                "workflow_id": str(workflow_id),
-                "event_id": f"{self._id_prefix}-{next(self._ids)}",
-                "ts": time.time(),
-            }
-            event.update((k, v) for k, v in fields.items() if v is not None)
-            if self._buffer.put(event) == self.settings.batch_size:
-                self._wake()
-        except Exception:  # monitoring must never break the application
-            self.stats.add(dropped=1)
-            if not self._failure_logged:
-                self._failure_logged = True
-                log.exception("autobot-exporter client could not record a %s event", event_type)
+        event = {
+            "type": event_type,
+            "workflow_id": str(workflow_id),
+            "event_id": f"{self._id_prefix}-{next(self._ids)}",
+            "ts": time.time(),
+        }
+        event.update((k, v) for k, v in fields.items() if v is not None)
+        if self._buffer.put(event) == self.settings.batch_size:
+            self._wake()
+
+    def _failed(self, call: str) -> None:
+        self.stats.add(dropped=1)
+        if not self._failure_logged:
+            self._failure_logged = True
+            log.exception("autobot-exporter client: %s failed; its event is dropped", call)
 
     # ---- the original WorkflowMetricsCollector's method names --------------------------
 
+    @_never_raises
     def start_workflow_tracking(
         self, workflow_id: str, metadata: Mapping[str, Any] | None = None
     ) -> None:
@@ -95,9 +110,11 @@ class EventRecorder:
             agents_involved=[str(a) for a in agents] if agents else None,
         )
 
+    @_never_raises
     def start_step_timing(self, workflow_id: str, step_id: str, agent_type: str) -> None:
         self._record("step_started", workflow_id, step_id=str(step_id), agent=str(agent_type))
 
+    @_never_raises
     def end_step_timing(
         self,
         workflow_id: str,
@@ -113,12 +130,15 @@ class EventRecorder:
             error_type=_error_type(error) if not success else None,
         )
 
+    @_never_raises
     def record_resource_usage(self, workflow_id: str, data: Mapping[str, Any]) -> None:
         self._record("resource_sample", workflow_id, data=numeric_fields(data))
 
+    @_never_raises
     def end_workflow_tracking(self, workflow_id: str, status: str = "completed") -> None:
         self._record("workflow_finished", workflow_id, status=status)
 
+    @_never_raises
     def record_approval_wait_time(
         self,
         workflow_id: str,
@@ -137,9 +157,11 @@ class EventRecorder:
 
     # ---- approvals timed by the exporter -------------------------------------------------
 
+    @_never_raises
     def request_approval(self, workflow_id: str, approval_id: str | None = None) -> None:
         self._record("approval_requested", workflow_id, approval_id=approval_id)
 
+    @_never_raises
     def resolve_approval(
         self, workflow_id: str, outcome: str = "approved", approval_id: str | None = None
     ) -> None:

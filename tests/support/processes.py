@@ -88,11 +88,17 @@ class ManagedProcess:
 class Exporter(ManagedProcess):
     """``autobot-exporter --config.file F --web.listen-address 127.0.0.1:P``, as the README says."""
 
-    def __init__(self, directory: Path, config_text: str = "", extra_args: tuple[str, ...] = ()):
-        self.port = free_port()
+    def __init__(
+        self,
+        directory: Path,
+        config_text: str = "",
+        extra_args: tuple[str, ...] = (),
+        port: int | None = None,
+    ):
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.address = f"127.0.0.1:{self.port}"
-        config_path = directory / f"exporter-{self.port}.yml"
+        config_path = directory / f"exporter-{self.port}-{time.monotonic_ns()}.yml"
         config_path.write_text(config_text)
         command = shutil.which("autobot-exporter")
         assert command, "autobot-exporter is not installed: run the README's test command"
@@ -105,7 +111,7 @@ class Exporter(ManagedProcess):
                 self.address,
                 *extra_args,
             ],
-            directory / f"exporter-{self.port}.log",
+            directory / f"exporter-{self.port}-{time.monotonic_ns()}.log",
         )
         self.session = requests.Session()
         self.wait_ready(self.url + "/-/ready")
