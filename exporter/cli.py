@@ -1,16 +1,19 @@
-"""Command line: run the exporter (default), or ``check-config FILE``."""
+"""Command line: run the exporter (default), ``check-config FILE`` or ``demo``."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from aiohttp import web
 
 from exporter import __version__
 from exporter.app import create_app
-from exporter.config import ConfigError, load_config
+from exporter.config import DEFAULT_LISTEN_ADDRESS, ConfigError, load_config
+from exporter.demo import DemoOptions, run_demo
 
 log = logging.getLogger("exporter")
 
@@ -45,6 +48,32 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = commands.add_parser("check-config", help="validate a config file and exit")
     check.add_argument("file", help="the YAML file to check")
+    demo = commands.add_parser("demo", help="push a simulated AutoBot workload to an exporter")
+    demo.add_argument(
+        "--url",
+        default=f"http://{DEFAULT_LISTEN_ADDRESS}",
+        help="the exporter (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--rate",
+        type=float,
+        default=2.0,
+        help="workflows started per second (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--duration",
+        type=float,
+        default=60.0,
+        help="seconds to keep starting workflows, 0 for ever (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="divide every simulated wait by this (default: %(default)s)",
+    )
+    demo.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable run")
+    demo.add_argument("--token-file", default=None, help="file with the ingest bearer token")
     return parser
 
 
@@ -72,9 +101,24 @@ def _serve(config_file: str | None, listen_address: str | None) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    if args.rate <= 0 or args.speed <= 0:
+        print("FAILED: --rate and --speed must be positive", file=sys.stderr)
+        return 2
+    token = Path(args.token_file).read_text().strip() if args.token_file else None
+    try:
+        options = DemoOptions(args.url, args.rate, args.duration, args.speed, args.seed, token)
+        asyncio.run(run_demo(options))
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format=LOG_FORMAT, stream=sys.stderr)
     if args.command == "check-config":
         return _check_config(args.file)
+    if args.command == "demo":
+        return _demo(args)
     return _serve(args.config_file, args.listen_address)

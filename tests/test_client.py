@@ -254,7 +254,8 @@ def test_exporter_killed_then_restarted(start_exporter):
 def slow_exporter(tmp_path):
     port = free_port()
     server = ManagedProcess(
-        [sys.executable, str(SLOW_SERVER), str(port), "3"], tmp_path / "slow.log"
+        [sys.executable, str(SLOW_SERVER), str(port), str(SLOW_REPLY_SECONDS)],
+        tmp_path / "slow.log",
     )
     server.wait_ready(f"http://127.0.0.1:{port}/-/ready")
     yield f"http://127.0.0.1:{port}"
