@@ -1,4 +1,4 @@
-"""Command line: run the exporter (default), ``check-config FILE`` or ``demo``."""
+"""Command line: run the exporter (default), ``check-config FILE``, ``rules`` or ``demo``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from exporter import __version__
 from exporter.app import create_app
 from exporter.config import DEFAULT_LISTEN_ADDRESS, ConfigError, load_config
 from exporter.demo import DemoOptions, run_demo
+from exporter.rules import render_rules
 
 log = logging.getLogger("exporter")
 
@@ -48,6 +49,15 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = commands.add_parser("check-config", help="validate a config file and exit")
     check.add_argument("file", help="the YAML file to check")
+    rules = commands.add_parser(
+        "rules", help="print the Prometheus alert and recording rules rendered from the config"
+    )
+    rules.add_argument(
+        "--config.file",
+        dest="rules_config_file",
+        metavar="FILE",
+        help="YAML configuration file (default: the embedded defaults)",
+    )
     demo = commands.add_parser("demo", help="push a simulated AutoBot workload to an exporter")
     demo.add_argument(
         "--url",
@@ -79,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _check_config(path: str) -> int:
     try:
-        load_config(path)
+        render_rules(load_config(path))
     except ConfigError as error:
         print(f"FAILED: {error}", file=sys.stderr)
         return 1
@@ -98,6 +108,15 @@ def _serve(config_file: str | None, listen_address: str | None) -> int:
         return 1
     log.info("autobot-exporter %s listening on %s", __version__, config.web.listen_address)
     web.run_app(app, host=config.host, port=config.port, print=None, access_log=None)
+    return 0
+
+
+def _print_rules(config_file: str | None) -> int:
+    try:
+        sys.stdout.write(render_rules(load_config(config_file)))
+    except ConfigError as error:
+        print(f"FAILED: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -121,4 +140,6 @@ def main(argv: list[str] | None = None) -> int:
         return _check_config(args.file)
     if args.command == "demo":
         return _demo(args)
+    if args.command == "rules":
+        return _print_rules(args.rules_config_file or args.config_file)
     return _serve(args.config_file, args.listen_address)

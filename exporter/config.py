@@ -157,6 +157,22 @@ class ProcessGroup(_Section):
             raise ConfigError(f"process group {self.name!r} needs comm or cmdline")
 
 
+class RulesConfig(_Section):
+    """What the rendered alert rules select and where they fire (``autobot-exporter rules``)."""
+
+    selector: str = 'job="autobot-exporter"'
+    """Label matchers added to every selector in the rules, as in the node-mixin."""
+    workflow_failure_ratio: Ratio = 0.2
+    """Share of finished workflows failing (failed, timeout, abandoned) that alerts."""
+    step_error_ratio: Ratio = 0.25
+    """Share of an agent's steps failing that alerts."""
+    approval_wait_p95: DurationSeconds = DurationSeconds(1800.0)
+    stuck_after: DurationSeconds = DurationSeconds(3600.0)
+    """Workflows active while none finished for this long are stuck."""
+    alert_for: dict[str, DurationSeconds] = msgspec.field(default_factory=dict)
+    """Per-alert ``for:`` overrides, by alert name."""
+
+
 class Config(_Section):
     """Everything the exporter reads at start; see README "Configuration" for each key."""
 
@@ -181,6 +197,7 @@ class Config(_Section):
         ProcessGroup(name="autobot", cmdline="autobot(?!-exporter)"),
     )
     cgroup_root: str = "/sys/fs/cgroup"
+    rules: RulesConfig = msgspec.field(default_factory=RulesConfig)
 
     @property
     def resource_history_samples(self) -> int:
