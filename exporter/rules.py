@@ -142,6 +142,7 @@ def recording_rules(config: Config) -> list[Recording]:
 @dataclass(frozen=True)
 class _Resource:
     name: str
+    display: str
     title: str
     metric: str
     per: str = ""
@@ -149,14 +150,15 @@ class _Resource:
 
 
 RESOURCES = (
-    _Resource("cpu", "CPUUsage", "autobot_system_cpu_usage_ratio"),
-    _Resource("memory", "MemoryUsage", "autobot_system_memory_usage_ratio"),
-    _Resource("disk", "DiskUsage", "autobot_system_disk_usage_ratio", per="mountpoint"),
+    _Resource("cpu", "CPU", "CPUUsage", "autobot_system_cpu_usage_ratio"),
+    _Resource("memory", "memory", "MemoryUsage", "autobot_system_memory_usage_ratio"),
+    _Resource("disk", "disk", "DiskUsage", "autobot_system_disk_usage_ratio", per="mountpoint"),
 )
 
 
 def _resource_alerts(s: _Selectors, target: _Resource, threshold: Threshold) -> list[Alert]:
-    resource, metric = target.name, target.metric
+    resource, metric, shown = target.name, target.metric, target.display
+    usage = f"{shown[0].upper()}{shown[1:]} usage"
     where = f" on {{{{ $labels.{target.per} }}}}" if target.per else ""
     value = "{{ $value | humanizePercentage }}"
     name = f"AutoBot{target.title}"
@@ -167,8 +169,8 @@ def _resource_alerts(s: _Selectors, target: _Resource, threshold: Threshold) -> 
             300,
             "A sustained overload, not a burst; one scrape above the line pages nobody.",
             "critical",
-            f"AutoBot host {resource} above {_percent(threshold.critical)}",
-            f"{resource.capitalize()} usage{where} on {{{{ $labels.instance }}}} is {value}, above "
+            f"AutoBot host {shown} above {_percent(threshold.critical)}",
+            f"{usage}{where} on {{{{ $labels.instance }}}} is {value}, above "
             f"the critical level of {_percent(threshold.critical)} (AutoBot health: critical).",
             {"resource": resource},
         ),
@@ -178,8 +180,8 @@ def _resource_alerts(s: _Selectors, target: _Resource, threshold: Threshold) -> 
             900,
             "A warning is a trend to look at in working hours; the critical inhibits it.",
             "warning",
-            f"AutoBot host {resource} above {_percent(threshold.warning)}",
-            f"{resource.capitalize()} usage{where} on {{{{ $labels.instance }}}} is {value}, above "
+            f"AutoBot host {shown} above {_percent(threshold.warning)}",
+            f"{usage}{where} on {{{{ $labels.instance }}}} is {value}, above "
             f"the warning level of {_percent(threshold.warning)}.",
             {"resource": resource},
         ),
