@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.processes import Exporter, ManagedProcess, Prometheus
+from tests.support.processes import Alertmanager, Exporter, ManagedProcess, Prometheus
 
 
 @pytest.fixture
@@ -36,12 +36,28 @@ def start_exporter(tmp_path: Path, process_reaper: list[ManagedProcess]) -> Call
 def start_prometheus(
     tmp_path: Path, process_reaper: list[ManagedProcess]
 ) -> Callable[..., Prometheus]:
-    """start_prometheus(targets, rule_files=()) -> a real Prometheus scraping them."""
+    """start_prometheus(targets, rule_files=(), alertmanagers=()) -> a real Prometheus."""
 
-    def start(targets: list[str], rule_files: tuple[Path, ...] = ()) -> Prometheus:
-        prometheus = Prometheus(tmp_path, targets, rule_files)
+    def start(
+        targets: list[str], rule_files: tuple[Path, ...] = (), alertmanagers: tuple[str, ...] = ()
+    ) -> Prometheus:
+        prometheus = Prometheus(tmp_path, targets, rule_files, alertmanagers)
         process_reaper.append(prometheus)
         return prometheus
+
+    return start
+
+
+@pytest.fixture
+def start_alertmanager(
+    tmp_path: Path, process_reaper: list[ManagedProcess]
+) -> Callable[..., Alertmanager]:
+    """start_alertmanager(config: dict) -> a real Alertmanager."""
+
+    def start(config: dict) -> Alertmanager:
+        alertmanager = Alertmanager(tmp_path, config)
+        process_reaper.append(alertmanager)
+        return alertmanager
 
     return start
 

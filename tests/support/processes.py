@@ -100,6 +100,7 @@ class Exporter(ManagedProcess):
         self.address = f"127.0.0.1:{self.port}"
         config_path = directory / f"exporter-{self.port}-{time.monotonic_ns()}.yml"
         config_path.write_text(config_text)
+        self.config_path = config_path
         command = shutil.which("autobot-exporter")
         assert command, "autobot-exporter is not installed: run the README's test command"
         super().__init__(
@@ -142,9 +143,16 @@ class Exporter(ManagedProcess):
 
 
 class Prometheus(ManagedProcess):
-    """A real Prometheus scraping the given targets every second, exemplar storage on."""
+    """A real Prometheus scraping the given targets every second (job "autobot-exporter",
+    as the shipped rules select), evaluating rules every second, exemplar storage on."""
 
-    def __init__(self, directory: Path, targets: list[str], rule_files: tuple[Path, ...] = ()):
+    def __init__(
+        self,
+        directory: Path,
+        targets: list[str],
+        rule_files: tuple[Path, ...] = (),
+        alertmanagers: tuple[str, ...] = (),
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = {
@@ -154,6 +162,10 @@ class Prometheus(ManagedProcess):
                 {"job_name": "autobot-exporter", "static_configs": [{"targets": targets}]}
             ],
         }
+        if alertmanagers:
+            config["alerting"] = {
+                "alertmanagers": [{"static_configs": [{"targets": list(alertmanagers)}]}]
+            }
         config_path = directory / f"prometheus-{self.port}.yml"
         config_path.write_text(yaml.safe_dump(config))
         binary = shutil.which("prometheus")
@@ -170,10 +182,13 @@ class Prometheus(ManagedProcess):
         )
         self.wait_ready(self.url + "/-/ready")
 
-    def query(self, expr: str) -> list[dict[str, Any]]:
-        response = requests.get(self.url + "/api/v1/query", params={"query": expr}, timeout=10)
+    def api(self, path: str, **params: Any) -> Any:
+        response = requests.get(self.url + path, params=params, timeout=10)
         response.raise_for_status()
-        return response.json()["data"]["result"]
+        return response.json()["data"]
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        return self.api("/api/v1/query", query=expr)["result"]
 
     def wait_for_scalar(self, expr: str, expected: float, timeout: float = 30.0) -> None:
         """Poll an instant query until it returns one series with the expected value."""
@@ -186,3 +201,26 @@ class Prometheus(ManagedProcess):
             wait_until(matches, timeout, f"{expr} == {expected}", interval=0.25)
         except AssertionError as error:
             raise AssertionError(f"{error}; last result: {self.query(expr)}") from None
+
+
+class Alertmanager(ManagedProcess):
+    """A real Alertmanager (Debian's prometheus-alertmanager), clustering off."""
+
+    def __init__(self, directory: Path, config: dict[str, Any]):
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        config_path = directory / f"alertmanager-{self.port}.yml"
+        config_path.write_text(yaml.safe_dump(config))
+        binary = shutil.which("prometheus-alertmanager")
+        assert binary, "prometheus-alertmanager is not installed: run the README's test command"
+        super().__init__(
+            [
+                binary,
+                f"--config.file={config_path}",
+                f"--storage.path={directory / f'alertmanager-data-{self.port}'}",
+                f"--web.listen-address={self.address}",
+                "--cluster.listen-address=",
+            ],
+            directory / f"alertmanager-{self.port}.log",
+        )
+        self.wait_ready(f"http://{self.address}/-/ready")
