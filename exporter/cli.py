@@ -1,4 +1,5 @@
-"""Command line: run the exporter (default), ``check-config FILE``, ``rules`` or ``demo``."""
+"""Command line: run the exporter (default), ``check-config FILE``, ``rules``,
+``dashboards`` or ``demo``."""
 
 from __future__ import annotations
 
@@ -57,6 +58,20 @@ def _parser() -> argparse.ArgumentParser:
         dest="rules_config_file",
         metavar="FILE",
         help="YAML configuration file (default: the embedded defaults)",
+    )
+    boards = commands.add_parser(
+        "dashboards", help="write the Grafana dashboards rendered from the config"
+    )
+    boards.add_argument(
+        "--config.file",
+        dest="dashboards_config_file",
+        metavar="FILE",
+        help="YAML configuration file (default: the embedded defaults)",
+    )
+    boards.add_argument(
+        "--output",
+        default="grafana/dashboards",
+        help="folder to write the JSON files to (default: %(default)s)",
     )
     demo = commands.add_parser("demo", help="push a simulated AutoBot workload to an exporter")
     demo.add_argument(
@@ -120,6 +135,25 @@ def _print_rules(config_file: str | None) -> int:
     return 0
 
 
+def _write_dashboards(config_file: str | None, output: str) -> int:
+    try:
+        from exporter.dashboards import render_dashboards  # noqa: PLC0415 - optional extra
+    except ImportError:
+        print("FAILED: install the dashboards extra: pip install '.[dashboards]'", file=sys.stderr)
+        return 1
+    try:
+        rendered = render_dashboards(load_config(config_file))
+    except ConfigError as error:
+        print(f"FAILED: {error}", file=sys.stderr)
+        return 1
+    folder = Path(output)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in rendered.items():
+        (folder / name).write_text(text)
+        print(f"wrote {folder / name}")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     if args.rate <= 0 or args.speed <= 0:
         print("FAILED: --rate and --speed must be positive", file=sys.stderr)
@@ -142,4 +176,6 @@ def main(argv: list[str] | None = None) -> int:
         return _demo(args)
     if args.command == "rules":
         return _print_rules(args.rules_config_file or args.config_file)
+    if args.command == "dashboards":
+        return _write_dashboards(args.dashboards_config_file or args.config_file, args.output)
     return _serve(args.config_file, args.listen_address)

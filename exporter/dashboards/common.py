@@ -1,0 +1,219 @@
+"""What every AutoBot dashboard shares: the datasource, job and instance variables, the
+label selector every query carries, and small panel builders that always set a unit and
+a description (the grafana/dashboard-linter rules)."""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import (
+    common as common_builders,
+)
+from grafana_foundation_sdk.builders import (
+    dashboard,
+    heatmap,
+    prometheus,
+    stat,
+    table,
+    timeseries,
+)
+from grafana_foundation_sdk.models import common
+from grafana_foundation_sdk.models import dashboard as model
+from grafana_foundation_sdk.models import heatmap as heatmap_model
+from grafana_foundation_sdk.models.prometheus import PromQueryFormat
+
+from exporter.config import Threshold
+
+DATASOURCE = model.DataSourceRef(type_val="prometheus", uid="${datasource}")
+SELECTOR = 'job=~"$job", instance=~"$instance"'
+"""Every query selects with this, so the job and instance variables always apply."""
+
+GREEN, YELLOW, RED = "green", "#EAB839", "red"
+PANEL_HEIGHT = 8
+
+
+def s(metric: str, extra: str = "") -> str:
+    """``metric{job=~"$job", instance=~"$instance", extra}``."""
+    return f"{metric}{{{SELECTOR}{', ' + extra if extra else ''}}}"
+
+
+def rate(metric: str, extra: str = "", function: str = "rate") -> str:
+    return f"{function}({s(metric, extra)}[$__rate_interval])"
+
+
+def quantile(q: float, metric: str, by: str) -> str:
+    """histogram_quantile over the bucket rates of ``metric``, grouped by ``by`` and le."""
+    return f"histogram_quantile({q}, sum by (le, {by}) ({rate(metric + '_bucket')}))"
+
+
+def variables(builder: dashboard.Dashboard) -> dashboard.Dashboard:
+    """``datasource``, then ``job`` and ``instance`` (multi-select, All = ``.+``)."""
+    builder = builder.with_variable(
+        dashboard.DatasourceVariable("datasource").label("Data source").type("prometheus")
+    )
+    for name, query in (
+        ("job", "label_values(autobot_exporter_build_info, job)"),
+        ("instance", 'label_values(autobot_exporter_build_info{job=~"$job"}, instance)'),
+    ):
+        builder = builder.with_variable(
+            dashboard.QueryVariable(name)
+            .label(name.capitalize())
+            .datasource(DATASOURCE)
+            .query(query)
+            .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED)
+            .sort(model.VariableSort.ALPHABETICAL_ASC)
+            .multi(True)
+            .include_all(True)
+            .all_value(".+")
+        )
+    return builder
+
+
+def new_dashboard(title: str, uid: str, description: str) -> dashboard.Dashboard:
+    return variables(
+        dashboard.Dashboard(title)
+        .uid(uid)
+        .description(description)
+        .tags(["autobot", "autobot-exporter"])
+        .editable()
+        .timezone("browser")
+        .refresh("30s")
+        .time("now-1h", "now")
+        .tooltip(model.DashboardCursorSync.CROSSHAIR)
+        .link(
+            dashboard.DashboardLink("AutoBot dashboards")
+            .type(model.DashboardLinkType.DASHBOARDS)
+            .tags(["autobot"])
+            .as_dropdown(True)
+            .include_vars(True)
+            .keep_time(True)
+        )
+    )
+
+
+def target(
+    expr: str,
+    legend: str = "",
+    *,
+    exemplar: bool = False,
+    instant: bool = False,
+    format_as: PromQueryFormat | None = None,
+) -> prometheus.Dataquery:
+    query = prometheus.Dataquery().expr(expr).datasource(DATASOURCE)
+    if legend:
+        query = query.legend_format(legend)
+    if exemplar:
+        query = query.exemplar(True)
+    if instant:
+        query = query.instant()
+    if format_as is not None:
+        query = query.format(format_as)
+    return query
+
+
+def threshold_steps(level: Threshold) -> dashboard.ThresholdsConfig:
+    """Green, yellow above the warning level, red above the critical level."""
+    return (
+        dashboard.ThresholdsConfig()
+        .mode(model.ThresholdsMode.ABSOLUTE)
+        .steps(
+            [
+                model.Threshold(value=None, color=GREEN),
+                model.Threshold(value=level.warning, color=YELLOW),
+                model.Threshold(value=level.critical, color=RED),
+            ]
+        )
+    )
+
+
+def graph(
+    title: str, description: str, unit: str, *targets: prometheus.Dataquery, width: int = 12
+) -> timeseries.Panel:
+    panel = (
+        timeseries.Panel()
+        .title(title)
+        .description(description)
+        .unit(unit)
+        .datasource(DATASOURCE)
+        .height(PANEL_HEIGHT)
+        .span(width)
+        .fill_opacity(10)
+        .legend(
+            common_builders.VizLegendOptions()
+            .show_legend(True)
+            .display_mode(common.LegendDisplayMode.TABLE)
+            .placement(common.LegendPlacement.BOTTOM)
+            .calcs(["mean", "max", "lastNotNull"])
+        )
+    )
+    for query in targets:
+        panel = panel.with_target(query)
+    return panel
+
+
+def ratio_graph(
+    title: str, description: str, level: Threshold, *targets: prometheus.Dataquery
+) -> timeseries.Panel:
+    """A 0..1 ratio with the warning and critical levels drawn as lines and areas."""
+    return (
+        graph(title, description, "percentunit", *targets, width=8)
+        .min(0)
+        .max(1)
+        .thresholds(threshold_steps(level))
+        .thresholds_style(
+            common_builders.GraphThresholdsStyleConfig().mode(
+                common.GraphTresholdsStyleMode.LINE_AND_AREA
+            )
+        )
+    )
+
+
+def single_stat(
+    title: str, description: str, unit: str, query: prometheus.Dataquery, width: int = 6
+) -> stat.Panel:
+    return (
+        stat.Panel()
+        .title(title)
+        .description(description)
+        .unit(unit)
+        .datasource(DATASOURCE)
+        .height(4)
+        .span(width)
+        .with_target(query)
+        .graph_mode(common.BigValueGraphMode.AREA)
+        .reduce_options(common_builders.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+    )
+
+
+def heat(title: str, description: str, unit: str, query: prometheus.Dataquery) -> heatmap.Panel:
+    return (
+        heatmap.Panel()
+        .title(title)
+        .description(description)
+        .unit(unit)
+        .datasource(DATASOURCE)
+        .height(PANEL_HEIGHT)
+        .span(12)
+        .with_target(query)
+        .calculate(False)
+        .y_axis(heatmap.YAxisConfig().unit(unit))
+        .color(
+            heatmap.HeatmapColorOptions()
+            .mode(heatmap_model.HeatmapColorMode.SCHEME)
+            .scheme("Spectral")
+            .steps(64)
+        )
+    )
+
+
+def listing(
+    title: str, description: str, unit: str, query: prometheus.Dataquery, width: int = 12
+) -> table.Panel:
+    return (
+        table.Panel()
+        .title(title)
+        .description(description)
+        .unit(unit)
+        .datasource(DATASOURCE)
+        .height(PANEL_HEIGHT)
+        .span(width)
+        .with_target(query)
+    )
