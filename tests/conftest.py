@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.processes import Alertmanager, Exporter, ManagedProcess, Prometheus
+from tests.support.processes import (
+    Alertmanager,
+    Exporter,
+    ManagedProcess,
+    Prometheus,
+    wait_until,
+)
 
 
 @pytest.fixture
@@ -68,3 +75,72 @@ def shared_exporter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Export
     exporter = Exporter(tmp_path_factory.mktemp("shared-exporter"))
     yield exporter
     exporter.stop()
+
+
+# Thresholds lowered and for: shortened so an alert fires on any host; a short workflow_ttl
+# so the demo's never-finishing workflows become abandoned while the test runs.
+DEMO_STACK_CONFIG = """
+collection_interval: 500ms
+workflow_ttl: 3s
+thresholds:
+  disk: {critical: 0.01}
+rules:
+  alert_for: {AutoBotDiskUsageCritical: 1s, AutoBotDiskUsageWarning: 1s}
+"""
+
+
+@pytest.fixture(scope="session")
+def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Exporter, Prometheus]]:
+    """The exporter, a Prometheus with the rules rendered from the exporter's config, a demo
+    workload pushed through the client, one invalid event and an alert firing."""
+    directory = tmp_path_factory.mktemp("demo-stack")
+    exporter = Exporter(directory, DEMO_STACK_CONFIG)
+    prometheus = None
+    try:
+        rules = directory / "rules.yml"
+        rules.write_text(
+            subprocess.run(
+                ["autobot-exporter", "rules", "--config.file", str(exporter.config_path)],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
+            ).stdout
+        )
+        prometheus = Prometheus(directory, [exporter.address], rule_files=(rules,))
+        prometheus.wait_for_scalar("up", 1)
+        subprocess.run(
+            [
+                "autobot-exporter",
+                "demo",
+                "--url",
+                exporter.url,
+                "--duration",
+                "4",
+                "--rate",
+                "25",
+                "--speed",
+                "30",
+                "--seed",
+                "11",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        assert exporter.post_events({"type": "no_such_event"}).status_code == 422
+        left_open = {"type": "workflow_started", "workflow_id": "left-open", "complexity": "c"}
+        assert exporter.post_events(left_open).status_code == 202
+        # rates need two samples of a series, so wait for the rates, not the series
+        for expr in (
+            'ALERTS{alertstate="firing"}',
+            'increase(autobot_workflows_finished_total{status="abandoned"}[1m])',
+            "rate(autobot_exporter_events_rejected_total[1m])",
+        ):
+            wait_until(lambda expr=expr: prometheus.query(expr), 60, f"{expr} in Prometheus")
+        yield exporter, prometheus
+    finally:
+        if prometheus is not None:
+            prometheus.stop()
+        exporter.stop()

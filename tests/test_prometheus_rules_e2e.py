@@ -1,16 +1,15 @@
-"""The shipped rules on a real Prometheus after a demo workload: every recording rule has
-data, and the workflow exemplars lead back to the exporter's JSON API."""
+"""The rules on a real Prometheus after a demo workload (the ``demo_stack`` fixture): every
+recording rule has data, and the workflow exemplars lead back to the exporter's JSON API."""
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.support.processes import Exporter, Prometheus, wait_until
+from tests.support.processes import wait_until
 
 SHIPPED_RULES = Path(__file__).resolve().parents[1] / "deploy/prometheus/autobot-rules.yml"
 RECORDS = [
@@ -19,40 +18,6 @@ RECORDS = [
     for rule in group["rules"]
     if "record" in rule
 ]
-
-
-@pytest.fixture(scope="module")
-def demo_stack(tmp_path_factory):
-    """Exporter, Prometheus with the shipped rules, and a demo workload pushed through."""
-    directory = tmp_path_factory.mktemp("rules-e2e")
-    exporter = Exporter(directory, "collection_interval: 500ms\n")
-    prometheus = Prometheus(directory, [exporter.address], rule_files=(SHIPPED_RULES,))
-    try:
-        prometheus.wait_for_scalar("up", 1)
-        subprocess.run(
-            [
-                "autobot-exporter",
-                "demo",
-                "--url",
-                exporter.url,
-                "--duration",
-                "4",
-                "--rate",
-                "25",
-                "--speed",
-                "30",
-                "--seed",
-                "11",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-        yield exporter, prometheus
-    finally:
-        prometheus.stop()
-        exporter.stop()
 
 
 @pytest.mark.parametrize("record", RECORDS)

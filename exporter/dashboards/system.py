@@ -3,7 +3,7 @@ state, the AutoBot process groups, network, the exporter itself, firing alerts."
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders import dashboard, prometheus, timeseries
+from grafana_foundation_sdk.builders import dashboard, prometheus, stat, timeseries
 from grafana_foundation_sdk.models import dashboard as model
 from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
@@ -35,7 +35,7 @@ def _resource(
     return ratio_graph(title, description, level, query)
 
 
-def _health_state() -> dashboard.Panel:
+def _health_state() -> stat.Panel:
     """0 ok, 1 warning, 2 critical, mapped to names and colours."""
     critical = s("autobot_health_status", 'state="critical"')
     warning = s("autobot_health_status", 'state="warning"')
