@@ -40,7 +40,7 @@ def test_exemplars_carry_workflow_ids_the_json_api_knows(demo_stack):
         return [e["labels"]["workflow_id"] for series in data for e in series["exemplars"]]
 
     workflow_ids = wait_until(exemplars, 30, "exemplars in Prometheus")
-    assert all(workflow_id.startswith("demo-") for workflow_id in workflow_ids)
+    assert any(workflow_id.startswith("demo-") for workflow_id in workflow_ids)
     for workflow_id in workflow_ids[:5]:
         answer = exporter.get(f"/api/metrics/workflow/{workflow_id}").json()
         assert answer["success"] is True
