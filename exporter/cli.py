@@ -22,18 +22,24 @@ log = logging.getLogger("exporter")
 LOG_FORMAT = "ts=%(asctime)s level=%(levelname)s logger=%(name)s msg=%(message)r"
 
 
+def _add_config_file(parser: argparse.ArgumentParser, dest: str = "command_config_file") -> None:
+    """``--config.file``, also accepted after a subcommand (its own dest, so the value
+    given before the subcommand is not overwritten by the subcommand's default)."""
+    parser.add_argument(
+        "--config.file",
+        dest=dest,
+        metavar="FILE",
+        help="YAML configuration file (default: the embedded defaults)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autobot-exporter",
         description="Prometheus exporter for AutoBot workflows. With no command, serve.",
     )
     parser.add_argument("--version", action="version", version=f"autobot-exporter {__version__}")
-    parser.add_argument(
-        "--config.file",
-        dest="config_file",
-        metavar="FILE",
-        help="YAML configuration file (default: the embedded defaults)",
-    )
+    _add_config_file(parser, dest="config_file")
     parser.add_argument(
         "--web.listen-address",
         dest="listen_address",
@@ -53,21 +59,11 @@ def _parser() -> argparse.ArgumentParser:
     rules = commands.add_parser(
         "rules", help="print the Prometheus alert and recording rules rendered from the config"
     )
-    rules.add_argument(
-        "--config.file",
-        dest="rules_config_file",
-        metavar="FILE",
-        help="YAML configuration file (default: the embedded defaults)",
-    )
+    _add_config_file(rules)
     boards = commands.add_parser(
         "dashboards", help="write the Grafana dashboards rendered from the config"
     )
-    boards.add_argument(
-        "--config.file",
-        dest="dashboards_config_file",
-        metavar="FILE",
-        help="YAML configuration file (default: the embedded defaults)",
-    )
+    _add_config_file(boards)
     boards.add_argument(
         "--output",
         default="grafana/dashboards",
@@ -175,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         return _demo(args)
     if args.command == "rules":
-        return _print_rules(args.rules_config_file or args.config_file)
+        return _print_rules(args.command_config_file or args.config_file)
     if args.command == "dashboards":
-        return _write_dashboards(args.dashboards_config_file or args.config_file, args.output)
+        return _write_dashboards(args.command_config_file or args.config_file, args.output)
     return _serve(args.config_file, args.listen_address)

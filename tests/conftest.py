@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,18 +26,19 @@ def process_reaper() -> Iterator[list[ManagedProcess]]:
         process.stop()
 
 
+def _reaped(factory: Callable[..., ManagedProcess], reaper: list[ManagedProcess]) -> Callable:
+    def start(*args: object, **kwargs: object) -> ManagedProcess:
+        process = factory(*args, **kwargs)
+        reaper.append(process)
+        return process
+
+    return start
+
+
 @pytest.fixture
 def start_exporter(tmp_path: Path, process_reaper: list[ManagedProcess]) -> Callable[..., Exporter]:
     """start_exporter(config_text="", extra_args=(), port=None) -> a running exporter."""
-
-    def start(
-        config_text: str = "", extra_args: tuple[str, ...] = (), port: int | None = None
-    ) -> Exporter:
-        exporter = Exporter(tmp_path, config_text, extra_args, port)
-        process_reaper.append(exporter)
-        return exporter
-
-    return start
+    return _reaped(functools.partial(Exporter, tmp_path), process_reaper)
 
 
 @pytest.fixture
@@ -44,15 +46,7 @@ def start_prometheus(
     tmp_path: Path, process_reaper: list[ManagedProcess]
 ) -> Callable[..., Prometheus]:
     """start_prometheus(targets, rule_files=(), alertmanagers=()) -> a real Prometheus."""
-
-    def start(
-        targets: list[str], rule_files: tuple[Path, ...] = (), alertmanagers: tuple[str, ...] = ()
-    ) -> Prometheus:
-        prometheus = Prometheus(tmp_path, targets, rule_files, alertmanagers)
-        process_reaper.append(prometheus)
-        return prometheus
-
-    return start
+    return _reaped(functools.partial(Prometheus, tmp_path), process_reaper)
 
 
 @pytest.fixture
@@ -60,13 +54,7 @@ def start_alertmanager(
     tmp_path: Path, process_reaper: list[ManagedProcess]
 ) -> Callable[..., Alertmanager]:
     """start_alertmanager(config: dict) -> a real Alertmanager."""
-
-    def start(config: dict) -> Alertmanager:
-        alertmanager = Alertmanager(tmp_path, config)
-        process_reaper.append(alertmanager)
-        return alertmanager
-
-    return start
+    return _reaped(functools.partial(Alertmanager, tmp_path), process_reaper)
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,8 @@ a description (the grafana/dashboard-linter rules)."""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from grafana_foundation_sdk.builders import (
     common as common_builders,
 )
@@ -128,13 +130,7 @@ def graph(
     title: str, description: str, unit: str, *targets: prometheus.Dataquery, width: int = 12
 ) -> timeseries.Panel:
     panel = (
-        timeseries.Panel()
-        .title(title)
-        .description(description)
-        .unit(unit)
-        .datasource(DATASOURCE)
-        .height(PANEL_HEIGHT)
-        .span(width)
+        framed(timeseries.Panel(), title, description, unit, height=PANEL_HEIGHT, width=width)
         .fill_opacity(10)
         .legend(
             common_builders.VizLegendOptions()
@@ -166,17 +162,28 @@ def ratio_graph(
     )
 
 
+PanelT = TypeVar("PanelT", stat.Panel, heatmap.Panel, table.Panel, timeseries.Panel)
+
+
+def framed(
+    panel: PanelT, title: str, description: str, unit: str, *, height: int, width: int
+) -> PanelT:
+    """What every panel carries: title, description, unit, the datasource variable, size."""
+    return (
+        panel.title(title)
+        .description(description)
+        .unit(unit)
+        .datasource(DATASOURCE)
+        .height(height)
+        .span(width)
+    )
+
+
 def single_stat(
     title: str, description: str, unit: str, query: prometheus.Dataquery, width: int = 6
 ) -> stat.Panel:
     return (
-        stat.Panel()
-        .title(title)
-        .description(description)
-        .unit(unit)
-        .datasource(DATASOURCE)
-        .height(4)
-        .span(width)
+        framed(stat.Panel(), title, description, unit, height=4, width=width)
         .with_target(query)
         .graph_mode(common.BigValueGraphMode.AREA)
         .reduce_options(common_builders.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
@@ -185,13 +192,7 @@ def single_stat(
 
 def heat(title: str, description: str, unit: str, query: prometheus.Dataquery) -> heatmap.Panel:
     return (
-        heatmap.Panel()
-        .title(title)
-        .description(description)
-        .unit(unit)
-        .datasource(DATASOURCE)
-        .height(PANEL_HEIGHT)
-        .span(12)
+        framed(heatmap.Panel(), title, description, unit, height=PANEL_HEIGHT, width=12)
         .with_target(query)
         .calculate(False)
         .y_axis(heatmap.YAxisConfig().unit(unit))
@@ -207,13 +208,7 @@ def heat(title: str, description: str, unit: str, query: prometheus.Dataquery) -
 def listing(
     title: str, description: str, unit: str, query: prometheus.Dataquery, width: int = 12
 ) -> table.Panel:
-    return (
-        table.Panel()
-        .title(title)
-        .description(description)
-        .unit(unit)
-        .datasource(DATASOURCE)
-        .height(PANEL_HEIGHT)
-        .span(width)
-        .with_target(query)
+    panel = table.Panel()
+    return framed(panel, title, description, unit, height=PANEL_HEIGHT, width=width).with_target(
+        query
     )
