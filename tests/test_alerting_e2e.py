@@ -64,7 +64,11 @@ def test_disk_alert_fires_through_alertmanager_and_resolves(
         90,
         "the disk alert to reach the webhook",
     )
-    payload = next(p for p in webhook.payloads if p["status"] == "firing")
+    payload = next(
+        p
+        for p in webhook.payloads
+        if any(a["labels"]["alertname"] == "AutoBotDiskUsageCritical" for a in p["alerts"])
+    )
     assert payload["version"] == "4"
     assert payload["receiver"] == "autobot-critical"
     alert = fired[0]
@@ -89,4 +93,5 @@ def test_disk_alert_fires_through_alertmanager_and_resolves(
         "the disk alert to resolve",
     )
     # the warning was true all along, but the critical of the same disk inhibited it
-    assert webhook.alerts("firing", "AutoBotDiskUsageWarning") == []
+    delivered = [(p["status"], p["groupLabels"]) for p in webhook.payloads]
+    assert webhook.alerts("firing", "AutoBotDiskUsageWarning") == [], delivered
