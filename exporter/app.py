@@ -12,15 +12,25 @@ from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
 from exporter import dashboard_api, landing, system_api, workflow_api
+from exporter.auth import basic_auth_middleware
 from exporter.config import Config, read_token
 from exporter.errors import json_errors
 from exporter.ingest import post_events
-from exporter.keys import CONFIG, INGEST_TOKEN, REGISTRY, SAMPLER, SELF_METRICS, TRACKER
+from exporter.keys import (
+    CONFIG,
+    INGEST_TOKEN,
+    REGISTRY,
+    SAMPLER,
+    SELF_METRICS,
+    TRACKER,
+    WEB_CONFIG,
+)
 from exporter.metrics import SelfMetrics, WorkflowMetrics, new_registry
 from exporter.sampler import Sampler
 from exporter.system_collector import SystemCollector
 from exporter.system_json import workflow_resource_usage
 from exporter.tracker import WorkflowTracker
+from exporter.web_config import BasicAuth, WebConfigFile, load_web_config
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +77,14 @@ def create_app(
         clock,
         resource_usage=lambda start, end: workflow_resource_usage(sampler.between(start, end)),
     )
-    app = web.Application(middlewares=[json_errors])
+    web_config = (
+        load_web_config(config.web.config_file) if config.web.config_file else WebConfigFile()
+    )
+    middlewares = [json_errors]
+    if web_config.basic_auth_users:
+        middlewares.append(basic_auth_middleware(BasicAuth(web_config.basic_auth_users)))
+    app = web.Application(middlewares=middlewares)
+    app[WEB_CONFIG] = web_config
     app[CONFIG] = config
     app[REGISTRY] = registry
     app[SELF_METRICS] = self_metrics

@@ -1,13 +1,19 @@
-"""The optional bearer token guarding the routes that change state (ingest, monitoring)."""
+"""Authentication: the optional ingest bearer token guarding the routes that change state
+(ingest, monitoring), and the optional basic auth of ``--web.config.file`` on every route.
+
+A request with the right bearer token is authenticated as well: the token and basic auth
+both use the Authorization header, so a client of the ingest API sends the token only."""
 
 from __future__ import annotations
 
 import hmac
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from exporter.errors import json_error
 from exporter.keys import INGEST_TOKEN
+from exporter.web_config import BasicAuth
 
 
 def unauthorized(request: web.Request) -> web.Response | None:
@@ -26,3 +32,17 @@ def unauthorized(request: web.Request) -> web.Response | None:
     response = json_error(401, "missing or wrong bearer token")
     response.headers["WWW-Authenticate"] = 'Bearer realm="autobot-exporter"'
     return response
+
+
+def basic_auth_middleware(auth: BasicAuth) -> web.middleware:
+    @web.middleware
+    async def require_basic_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+        header = request.headers.get("Authorization", "")
+        has_token = request.app.get(INGEST_TOKEN) is not None and unauthorized(request) is None
+        if has_token or await auth.accepts(header):
+            return await handler(request)
+        response = json_error(401, "authentication required")
+        response.headers["WWW-Authenticate"] = 'Basic realm="autobot-exporter"'
+        return response
+
+    return require_basic_auth

@@ -15,7 +15,9 @@ from exporter import __version__
 from exporter.app import create_app
 from exporter.config import DEFAULT_LISTEN_ADDRESS, ConfigError, load_config
 from exporter.demo import DemoOptions, run_demo
+from exporter.keys import WEB_CONFIG
 from exporter.rules import render_rules
+from exporter.web_config import server_ssl_context
 
 log = logging.getLogger("exporter")
 
@@ -45,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
         dest="listen_address",
         metavar="HOST:PORT",
         help="address to listen on (overrides web.listen_address; default 127.0.0.1:9471)",
+    )
+    parser.add_argument(
+        "--web.config.file",
+        dest="web_config_file",
+        metavar="FILE",
+        help="TLS and basic auth, in the exporter-toolkit format (overrides web.config_file)",
     )
     parser.add_argument(
         "--log.level",
@@ -108,17 +116,27 @@ def _check_config(path: str) -> int:
     return 0
 
 
-def _serve(config_file: str | None, listen_address: str | None) -> int:
+def _serve(args: argparse.Namespace) -> int:
     try:
-        config = load_config(config_file)
-        if listen_address is not None:
-            config = config.with_listen_address(listen_address)
+        config = load_config(args.config_file).with_web(args.listen_address, args.web_config_file)
         app = create_app(config)
+        tls = app[WEB_CONFIG].tls_server_config
+        ssl_context = server_ssl_context(tls) if tls is not None else None
     except ConfigError as error:
         log.error("invalid configuration: %s", error)
         return 1
-    log.info("autobot-exporter %s listening on %s", __version__, config.web.listen_address)
-    web.run_app(app, host=config.host, port=config.port, print=None, access_log=None)
+    scheme = "https" if ssl_context else "http"
+    log.info(
+        "autobot-exporter %s listening on %s://%s", __version__, scheme, config.web.listen_address
+    )
+    web.run_app(
+        app,
+        host=config.host,
+        port=config.port,
+        ssl_context=ssl_context,
+        print=None,
+        access_log=None,
+    )
     return 0
 
 
@@ -174,4 +192,4 @@ def main(argv: list[str] | None = None) -> int:
         return _print_rules(args.command_config_file or args.config_file)
     if args.command == "dashboards":
         return _write_dashboards(args.command_config_file or args.config_file, args.output)
-    return _serve(args.config_file, args.listen_address)
+    return _serve(args)

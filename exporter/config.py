@@ -82,6 +82,8 @@ class _Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
 
 class WebConfig(_Section):
     listen_address: str = DEFAULT_LISTEN_ADDRESS
+    config_file: str | None = None
+    """TLS and basic auth, in the exporter-toolkit web config format."""
 
 
 class UserMessageConfig(_Section):
@@ -216,12 +218,15 @@ class Config(_Section):
                 raise ConfigError(f"buckets.{name}: bounds must be finite and strictly increasing")
         _split_listen_address(self.web.listen_address)
 
-    def with_listen_address(self, address: str) -> Config:
-        """The same config, listening elsewhere (the ``--web.listen-address`` flag)."""
-        _split_listen_address(address)
-        return msgspec.structs.replace(
-            self, web=msgspec.structs.replace(self.web, listen_address=address)
-        )
+    def with_web(self, listen_address: str | None, config_file: str | None) -> Config:
+        """The same config with the ``--web.listen-address`` / ``--web.config.file`` flags."""
+        web = self.web
+        if listen_address is not None:
+            _split_listen_address(listen_address)
+            web = msgspec.structs.replace(web, listen_address=listen_address)
+        if config_file is not None:
+            web = msgspec.structs.replace(web, config_file=config_file)
+        return msgspec.structs.replace(self, web=web)
 
     @property
     def host(self) -> str:
@@ -239,7 +244,7 @@ def _split_listen_address(address: str) -> tuple[str, int]:
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
-def _readable_error(error: msgspec.ValidationError) -> str:
+def readable_error(error: msgspec.ValidationError) -> str:
     """Turn msgspec's ``msg - at `$.a.b``` into ``a.b: msg``, naming unknown keys the same way."""
     match = re.fullmatch(r"(.*?)(?: - at `\$\.?(.*)`)?", str(error), flags=re.DOTALL)
     message, where = match.group(1), match.group(2) or ""
@@ -256,7 +261,7 @@ def parse_config(text: str | bytes, source: str = "config") -> Config:
     try:
         return msgspec.yaml.decode(text, type=Config, dec_hook=_decode_hook)
     except msgspec.ValidationError as error:
-        raise ConfigError(f"{source}: {_readable_error(error)}") from None
+        raise ConfigError(f"{source}: {readable_error(error)}") from None
     except msgspec.DecodeError as error:
         raise ConfigError(f"{source}: not valid YAML: {error}") from None
 

@@ -9,10 +9,12 @@ from exporter.config import Config
 from exporter.metrics import SelfMetrics
 from exporter.sampler import Sampler
 from exporter.tracker import WorkflowTracker
+from exporter.web_config import WebConfigFile
 
 CONFIG = web.AppKey("config", Config)
 REGISTRY = web.AppKey("registry", CollectorRegistry)
 SELF_METRICS = web.AppKey("self_metrics", SelfMetrics)
 TRACKER = web.AppKey("tracker", WorkflowTracker)
 SAMPLER = web.AppKey("sampler", Sampler)
+WEB_CONFIG = web.AppKey("web_config", WebConfigFile)
 INGEST_TOKEN = web.AppKey("ingest_token", str)

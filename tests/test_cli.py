@@ -85,4 +85,4 @@ def test_start_fails_clearly_on_missing_token_file(tmp_path):
 def test_default_config_starts_on_loopback(start_exporter):
     exporter = start_exporter()
     assert exporter.get("/-/healthy").status_code == 200
-    assert f"listening on {exporter.address}" in exporter.log_text()
+    assert f"listening on http://{exporter.address}" in exporter.log_text()

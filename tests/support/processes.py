@@ -66,11 +66,13 @@ class ManagedProcess:
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def wait_ready(self, url: str) -> None:
+    def wait_ready(self, url: str, session: requests.Session | None = None) -> None:
+        getter = session or requests
+
         def ready() -> bool:
             if self.process.poll() is not None:
                 raise AssertionError(f"{self.args[0]} exited early:\n{self.log_text()}")
-            return requests.get(url, timeout=2).status_code == 200
+            return getter.get(url, timeout=2).status_code == 200
 
         wait_until(ready, STARTUP_TIMEOUT_SECONDS, f"{url} to answer 200")
 
@@ -94,9 +96,13 @@ class Exporter(ManagedProcess):
         config_text: str = "",
         extra_args: tuple[str, ...] = (),
         port: int | None = None,
+        *,
+        session: requests.Session | None = None,
+        scheme: str = "http",
     ):
+        """``session`` carries TLS trust and credentials when the web config asks for them."""
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
         self.address = f"127.0.0.1:{self.port}"
         config_path = directory / f"exporter-{self.port}-{time.monotonic_ns()}.yml"
         config_path.write_text(config_text)
@@ -114,8 +120,8 @@ class Exporter(ManagedProcess):
             ],
             directory / f"exporter-{self.port}-{time.monotonic_ns()}.log",
         )
-        self.session = requests.Session()
-        self.wait_ready(self.url + "/-/ready")
+        self.session = session or requests.Session()
+        self.wait_ready(self.url + "/-/ready", self.session)
 
     def post_events(
         self, events: Any, content_type: str = "application/json", **headers: str
@@ -152,6 +158,7 @@ class Prometheus(ManagedProcess):
         targets: list[str],
         rule_files: tuple[Path, ...] = (),
         alertmanagers: tuple[str, ...] = (),
+        scrape_options: dict[str, Any] | None = None,
     ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -159,7 +166,11 @@ class Prometheus(ManagedProcess):
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
             "rule_files": [str(path) for path in rule_files],
             "scrape_configs": [
-                {"job_name": "autobot-exporter", "static_configs": [{"targets": targets}]}
+                {
+                    "job_name": "autobot-exporter",
+                    "static_configs": [{"targets": targets}],
+                    **(scrape_options or {}),
+                }
             ],
         }
         if alertmanagers:
