@@ -108,6 +108,23 @@ def test_calls_never_raise_and_count_what_they_could_not_record(recording):
     assert (event["step_id"], event["error_type"]) == ("3", "ValueError")
 
 
+def test_original_calls_build_the_documented_events(recording):
+    recording.record_approval_wait_time("w", wait_time_ms=5400, outcome="denied")
+    recording.record_resource_usage("w", {"cpu_percent": 3, "network_io": {"bytes_sent": 9}})
+    recording.request_approval("w", approval_id="a2")
+    recording.resolve_approval("w", "timeout", approval_id="a2")
+    events = recording.events()
+    assert [e["type"] for e in events] == [
+        "approval_resolved",
+        "resource_sample",
+        "approval_requested",
+        "approval_resolved",
+    ]
+    assert (events[0]["wait_seconds"], events[0]["outcome"]) == (5.4, "denied")
+    assert events[1]["data"] == {"cpu_percent": 3.0, "network_io.bytes_sent": 9.0}
+    assert (events[3]["approval_id"], events[3]["outcome"]) == ("a2", "timeout")
+
+
 def test_context_managers_record_failures_and_reraise_unchanged(recording):
     error = KeyError("missing")
     with pytest.raises(KeyError) as raised, recording.workflow("w1", complexity="c") as wf:
