@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the tests need and run all of them (the README's test command; CI runs it too).
-#  - Debian packages: prometheus (prometheus, promtool) and prometheus-alertmanager, when missing
+#  - Debian packages, when missing: prometheus (prometheus, promtool), prometheus-alertmanager
+#    (alertmanager, amtool), systemd (systemd-analyze, to verify the shipped unit)
 #  - this project with its test extras, into the current Python (or .venv when the system
 #    Python is marked externally managed, as Debian's is)
 #  - ruff (lint and format check), then pytest; extra arguments go to pytest
@@ -10,6 +11,7 @@ cd "$(dirname "$0")"
 missing=()
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
