@@ -161,4 +161,7 @@ def decode_events(body: bytes, ndjson: bool = False) -> DecodedBatch:
             events.append((index, _event_decoder.decode(raw)))
         except msgspec.ValidationError as error:
             errors.append(_event_error(index, f"$[{index}]" if sequence else "$", error))
+        except UnicodeDecodeError:  # the raw split does not look inside strings
+            path = f"$[{index}]" if sequence else "$"
+            errors.append(EventError(index, path, "a string is not valid UTF-8"))
     return DecodedBatch(events=events, errors=errors)

@@ -80,3 +80,15 @@ def test_malformed_json_raises(raw):
 def test_a_scalar_body_is_a_schema_error_not_a_crash():
     batch = decode_events(b"42")
     assert [(e.index, e.path) for e in batch.errors] == [(0, "$")]
+
+
+def test_invalid_utf8_inside_a_string_is_an_event_error():
+    body = (
+        b'[{"type": "workflow_started", "workflow_id": "ok"}, '
+        b'{"type": "workflow_started", "workflow_id": "bad\xed\xa0\x80"}]'
+    )
+    batch = decode_events(body)
+    assert [index for index, _ in batch.events] == [0]
+    assert [(e.index, e.path, e.message) for e in batch.errors] == [
+        (1, "$[1]", "a string is not valid UTF-8")
+    ]
