@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 JSON_TYPES = frozenset({"application/json"})
 NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"})
 READ_CHUNK_BYTES = 64 * 1024
+MAX_REPORTED_ERRORS = 100
+"""A 1 MiB body can hold ~100k bad events; the reply lists the first ones and the count."""
 
 
 class BodyTooLarge(Exception):

@@ -79,6 +79,13 @@ def test_invalid_events_are_named_and_the_valid_ones_applied(shared_exporter):
     )
 
 
+def test_a_flood_of_invalid_events_reports_the_first_hundred_and_the_count(shared_exporter):
+    response = shared_exporter.post_events([{"type": "nope"}] * 5000)
+    body = response.json()
+    assert response.status_code == 422
+    assert (len(body["errors"]), body["error_count"], body["accepted"]) == (100, 5000, 0)
+
+
 def test_single_invalid_object_has_a_root_path(shared_exporter):
     response = shared_exporter.post_events({"type": "workflow_started"})
     assert response.status_code == 422
