@@ -82,7 +82,11 @@ async def post_events(request: web.Request) -> web.Response:
     return json_error(
         422,
         f"{len(batch.errors)} event(s) invalid and not applied; the other events were applied",
-        errors=[{"index": e.index, "path": e.path, "message": e.message} for e in batch.errors],
+        errors=[
+            {"index": e.index, "path": e.path, "message": e.message}
+            for e in batch.errors[:MAX_REPORTED_ERRORS]
+        ],
+        error_count=len(batch.errors),
         accepted=accepted,
         duplicates=duplicates,
     )
