@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import get_args
 
 from exporter.config import Config
 from exporter.dedup import SeenIds
@@ -27,6 +28,7 @@ from exporter.events import (
     StepStarted,
     WorkflowFinished,
     WorkflowStarted,
+    WorkflowStatus,
 )
 from exporter.labels import LabelValueLimiter
 from exporter.metrics import EXEMPLAR_LABEL, SelfMetrics, WorkflowMetrics
@@ -44,6 +46,7 @@ log = logging.getLogger(__name__)
 
 UNKNOWN = "unknown"
 ABANDONED = "abandoned"
+FINISH_STATUSES = (*get_args(WorkflowStatus), ABANDONED)
 
 
 class WorkflowTracker:
@@ -73,6 +76,7 @@ class WorkflowTracker:
         self._agent = LabelValueLimiter("agent", config.max_label_values, overflow)
         self._error_type = LabelValueLimiter("error_type", config.max_label_values, overflow)
         self._logged_limits: set[str] = set()
+        self._initialised: set[str] = set()
         self._handlers: dict[type, Callable] = {
             WorkflowStarted: self._workflow_started,
             StepStarted: self._step_started,
@@ -186,6 +190,7 @@ class WorkflowTracker:
         record.start_ts = ts
         record.complexity = event.complexity
         record.complexity_label = self._complexity(event.complexity)
+        self._initialise_finished(record.complexity_label)
         record.user_message = self._user_message(event.user_message)
         record.total_steps = event.total_steps
         record.agents_involved = event.agents_involved
@@ -194,6 +199,15 @@ class WorkflowTracker:
         if record.early_finish is not None:
             end_ts, status = record.early_finish
             self._finish(record, end_ts, status)
+
+    def _initialise_finished(self, complexity: str) -> None:
+        """Create the finished counters of a new complexity at 0 for every status, so the
+        first workflow to end with a status shows in ``increase()``: Prometheus cannot tell
+        how a series that first appears at 1 got there."""
+        if complexity not in self._initialised:
+            self._initialised.add(complexity)
+            for status in FINISH_STATUSES:
+                self._metrics.workflows_finished(complexity, status)
 
     def _workflow_finished(self, event: WorkflowFinished, ts: float, now: float) -> None:
         if event.workflow_id in self._history:
@@ -353,6 +367,7 @@ class WorkflowTracker:
 
     def _finish(self, record: ActiveWorkflow, end_ts: float, status: str) -> None:
         del self._active[record.workflow_id]
+        self._initialise_finished(record.complexity_label)
         if record.started:
             self._metrics.workflows_active(record.complexity_label).dec()
         else:

@@ -162,6 +162,15 @@ def test_every_permutation_of_start_step_finish():
         assert harness.get("autobot_workflows_active", complexity="simple") == 0
 
 
+def test_finished_counters_start_at_zero_for_every_status():
+    harness = Harness()
+    harness.send(wf_started(complexity="fresh"))
+    for status in ("completed", "failed", "cancelled", "timeout", "abandoned"):
+        assert (
+            harness.get("autobot_workflows_finished_total", complexity="fresh", status=status) == 0
+        )
+
+
 def test_duplicate_event_ids_count_once():
     harness = Harness()
     event = wf_started(event_id="e-1")
