@@ -4,7 +4,7 @@
 #    (alertmanager, amtool), systemd (systemd-analyze, to verify the shipped unit)
 #  - this project with its test extras, into the current Python (or .venv when the system
 #    Python is marked externally managed, as Debian's is)
-#  - ruff (lint and format check), then pytest; extra arguments go to pytest
+#  - ruff (lint and format check), mypy, then pytest; extra arguments go to pytest
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -30,4 +30,5 @@ $python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
 $python -m ruff check exporter tests
 $python -m ruff format --check exporter tests
+$python -m mypy
 exec $python -m pytest "$@"

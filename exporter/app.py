@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from prometheus_client.aiohttp import make_aiohttp_handler
 
 from exporter import dashboard_api, landing, system_api, workflow_api
@@ -80,7 +81,7 @@ def create_app(
     web_config = (
         load_web_config(config.web.config_file) if config.web.config_file else WebConfigFile()
     )
-    middlewares = [json_errors]
+    middlewares: list[Middleware] = [json_errors]
     if web_config.basic_auth_users:
         middlewares.append(basic_auth_middleware(BasicAuth(web_config.basic_auth_users)))
     app = web.Application(middlewares=middlewares)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from exporter.errors import json_error
 from exporter.keys import INGEST_TOKEN
@@ -34,7 +34,7 @@ def unauthorized(request: web.Request) -> web.Response | None:
     return response
 
 
-def basic_auth_middleware(auth: BasicAuth) -> web.middleware:
+def basic_auth_middleware(auth: BasicAuth) -> Middleware:
     @web.middleware
     async def require_basic_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         header = request.headers.get("Authorization", "")

@@ -80,18 +80,18 @@ class _Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
     """Base of every config section: immutable, unknown keys rejected."""
 
 
-class WebConfig(_Section):
+class WebConfig(_Section, frozen=True):
     listen_address: str = DEFAULT_LISTEN_ADDRESS
     config_file: str | None = None
     """TLS and basic auth, in the exporter-toolkit web config format."""
 
 
-class UserMessageConfig(_Section):
+class UserMessageConfig(_Section, frozen=True):
     enabled: bool = True
     max_length: Annotated[int, msgspec.Meta(ge=0, le=100_000)] = 200
 
 
-class BucketsConfig(_Section):
+class BucketsConfig(_Section, frozen=True):
     workflow_duration_seconds: BucketList = msgspec.field(
         default=(1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
     )
@@ -108,45 +108,45 @@ WARNING_SHARE_OF_CRITICAL = 0.8
 """The original AutoBot warned at 80 % of each critical threshold."""
 
 
-class Threshold(_Section):
+class Threshold(_Section, frozen=True):
     """Levels for one resource as ratios 0..1; a value strictly above a level reaches it."""
 
     critical: Ratio
-    warning: Ratio | None = None
-    """Defaults to 80 % of critical, as the original AutoBot computed it."""
+    warning: Ratio = 0.0
+    """Left out (0): 80 % of critical, as the original AutoBot computed it."""
 
     def __post_init__(self) -> None:
-        if self.warning is None:
+        if not self.warning:
             level = round(self.critical * WARNING_SHARE_OF_CRITICAL, 6)
             msgspec.structs.force_setattr(self, "warning", level)
         if self.warning >= self.critical:
             raise ConfigError("warning must be below critical")
 
 
-class ThresholdsConfig(_Section):
+class ThresholdsConfig(_Section, frozen=True):
     cpu: Threshold = Threshold(critical=0.80)
     memory: Threshold = Threshold(critical=0.85)
     disk: Threshold = Threshold(critical=0.90)
 
 
-class FilesystemConfig(_Section):
+class FilesystemConfig(_Section, frozen=True):
     """Which mounts the disk families report (node_exporter's default exclusions)."""
 
-    mount_points_exclude: Pattern = (
+    mount_points_exclude: Pattern = Pattern(
         "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
     )
-    fs_types_exclude: Pattern = (
+    fs_types_exclude: Pattern = Pattern(
         "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs"
         "|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs"
         "|squashfs|erofs|sysfs|tracefs|tmpfs|devfs|shm)$"
     )
 
 
-class NetworkConfig(_Section):
-    devices_exclude: Pattern = "^(lo|veth.*|docker[0-9]+|br-.*)$"
+class NetworkConfig(_Section, frozen=True):
+    devices_exclude: Pattern = Pattern("^(lo|veth.*|docker[0-9]+|br-.*)$")
 
 
-class ProcessGroup(_Section):
+class ProcessGroup(_Section, frozen=True):
     """Processes whose name matches ``comm`` and whose command line matches ``cmdline``
     (regular expressions, searched; an absent one matches everything)."""
 
@@ -159,7 +159,7 @@ class ProcessGroup(_Section):
             raise ConfigError(f"process group {self.name!r} needs comm or cmdline")
 
 
-class RulesConfig(_Section):
+class RulesConfig(_Section, frozen=True):
     """What the rendered alert rules select and where they fire (``autobot-exporter rules``)."""
 
     selector: str = 'job="autobot-exporter"'
@@ -175,7 +175,7 @@ class RulesConfig(_Section):
     """Per-alert ``for:`` overrides, by alert name."""
 
 
-class Config(_Section):
+class Config(_Section, frozen=True):
     """Everything the exporter reads at start; see README "Configuration" for each key."""
 
     web: WebConfig = msgspec.field(default_factory=WebConfig)
@@ -196,7 +196,7 @@ class Config(_Section):
     filesystem: FilesystemConfig = msgspec.field(default_factory=FilesystemConfig)
     network: NetworkConfig = msgspec.field(default_factory=NetworkConfig)
     process_groups: Annotated[tuple[ProcessGroup, ...], msgspec.Meta(max_length=64)] = (
-        ProcessGroup(name="autobot", cmdline="autobot(?!-exporter)"),
+        ProcessGroup(name="autobot", cmdline=Pattern("autobot(?!-exporter)")),
     )
     cgroup_root: str = "/sys/fs/cgroup"
     rules: RulesConfig = msgspec.field(default_factory=RulesConfig)
@@ -246,8 +246,8 @@ def _split_listen_address(address: str) -> tuple[str, int]:
 
 def readable_error(error: msgspec.ValidationError) -> str:
     """Turn msgspec's ``msg - at `$.a.b``` into ``a.b: msg``, naming unknown keys the same way."""
-    match = re.fullmatch(r"(.*?)(?: - at `\$\.?(.*)`)?", str(error), flags=re.DOTALL)
-    message, where = match.group(1), match.group(2) or ""
+    message, _, where = str(error).partition(" - at `$")
+    where = where.rstrip("`").removeprefix(".")
     unknown = re.fullmatch(r"Object contains unknown field `(.*)`", message)
     if unknown:
         return f"{where + '.' if where else ''}{unknown.group(1)}: unknown key"

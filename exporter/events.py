@@ -7,7 +7,6 @@ is reported by index and field path while the others still decode.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -35,19 +34,19 @@ class Event(msgspec.Struct, tag_field="type", frozen=True, kw_only=True):
     ts: Timestamp | None = None
 
 
-class WorkflowStarted(Event, tag="workflow_started"):
+class WorkflowStarted(Event, tag="workflow_started", frozen=True):
     complexity: Name = "unknown"
     user_message: Annotated[str, msgspec.Meta(max_length=65_536)] | None = None
     total_steps: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 0
     agents_involved: Annotated[tuple[Name, ...], msgspec.Meta(max_length=1_000)] = ()
 
 
-class StepStarted(Event, tag="step_started"):
+class StepStarted(Event, tag="step_started", frozen=True):
     step_id: Id
     agent: Name
 
 
-class StepFinished(Event, tag="step_finished"):
+class StepFinished(Event, tag="step_finished", frozen=True):
     step_id: Id
     success: bool
     agent: Name | None = None
@@ -55,24 +54,24 @@ class StepFinished(Event, tag="step_finished"):
     duration_seconds: Seconds | None = None
 
 
-class ApprovalRequested(Event, tag="approval_requested"):
+class ApprovalRequested(Event, tag="approval_requested", frozen=True):
     approval_id: Id = "default"
 
 
-class ApprovalResolved(Event, tag="approval_resolved"):
+class ApprovalResolved(Event, tag="approval_resolved", frozen=True):
     outcome: Literal["approved", "denied", "timeout"]
     approval_id: Id = "default"
     wait_seconds: Seconds | None = None
 
 
-class ResourceSample(Event, tag="resource_sample"):
+class ResourceSample(Event, tag="resource_sample", frozen=True):
     data: Annotated[dict[Name, float], msgspec.Meta(max_length=256)]
 
 
 WorkflowStatus = Literal["completed", "failed", "cancelled", "timeout"]
 
 
-class WorkflowFinished(Event, tag="workflow_finished"):
+class WorkflowFinished(Event, tag="workflow_finished", frozen=True):
     status: WorkflowStatus
 
 
@@ -87,7 +86,7 @@ AnyEvent = (
 )
 
 EVENT_TYPES: tuple[str, ...] = tuple(
-    cls.__struct_config__.tag
+    str(cls.__struct_config__.tag)
     for cls in (
         WorkflowStarted,
         StepStarted,
@@ -98,6 +97,11 @@ EVENT_TYPES: tuple[str, ...] = tuple(
         WorkflowFinished,
     )
 )
+
+
+def event_type(event: Event) -> str:
+    """The ``type`` an event was decoded from (its struct tag)."""
+    return str(event.__struct_config__.tag)
 
 
 class MalformedBody(ValueError):
@@ -121,12 +125,11 @@ class DecodedBatch:
 _event_decoder = msgspec.json.Decoder(AnyEvent)
 _raw_list_decoder = msgspec.json.Decoder(list[msgspec.Raw])
 _raw_decoder = msgspec.json.Decoder(msgspec.Raw)
-_ERROR_PATH = re.compile(r"(.*?)(?: - at `\$(.*)`)?", flags=re.DOTALL)
 
 
 def _event_error(index: int, prefix: str, error: msgspec.ValidationError) -> EventError:
-    match = _ERROR_PATH.fullmatch(str(error))
-    return EventError(index=index, path=prefix + (match.group(2) or ""), message=match.group(1))
+    message, _, where = str(error).partition(" - at `$")
+    return EventError(index=index, path=prefix + where.rstrip("`"), message=message)
 
 
 def _split(body: bytes, ndjson: bool) -> tuple[list[msgspec.Raw], bool]:

@@ -108,7 +108,7 @@ class ProcessGroupScanner:
                 continue
             if any(value is None for value in usage.values()):
                 self.skipped["access_denied"] += 1
-            self._add(totals[group], key, usage, current_cpu)
+            self._add(group, totals[group], key, usage, current_cpu)
         self._group_of = {key: g for key, g in self._group_of.items() if key in seen}
         self._previous_cpu = current_cpu
         elapsed = None if self._last_scan is None else now - self._last_scan
@@ -117,6 +117,7 @@ class ProcessGroupScanner:
 
     def _add(
         self,
+        group: str,
         total: _GroupTotals,
         key: ProcessKey,
         usage: dict[str, Any],
@@ -133,7 +134,6 @@ class ProcessGroupScanner:
         user_before, system_before = self._previous_cpu.get(key, (0.0, 0.0))
         user_delta = max(0.0, times.user - user_before)
         system_delta = max(0.0, times.system - system_before)
-        group = self._group_of[key]
         self._cpu_totals[group]["user"] += user_delta
         self._cpu_totals[group]["system"] += system_delta
         if key in self._previous_cpu:

@@ -14,12 +14,20 @@ MB = 1024 * 1024
 NO_RESOURCE_DATA = "No resource data in time window"
 
 
+def _to_percent(ratio: float) -> float:
+    return round(ratio * 100.0, 2)
+
+
+def _to_mb(value: float) -> float:
+    return round(value / MB, 2)
+
+
 def _percent(ratio: float | None) -> float | None:
-    return None if ratio is None else round(ratio * 100.0, 2)
+    return None if ratio is None else _to_percent(ratio)
 
 
 def _mb(value: float | None) -> float | None:
-    return None if value is None else round(value / MB, 2)
+    return None if value is None else _to_mb(value)
 
 
 def autobot_cpu_ratio(snapshot: Snapshot) -> float | None:
@@ -96,9 +104,7 @@ def _main_disk_ratio(snapshot: Snapshot) -> float | None:
     return snapshot.main_disk.ratio if snapshot.main_disk else None
 
 
-def _stats(
-    values: list[float], unit: str, scale: Callable[[float], float | None]
-) -> dict[str, float | None]:
+def _stats(values: list[float], unit: str, scale: Callable[[float], float]) -> dict[str, float]:
     if not values:
         return {}
     return {
@@ -123,16 +129,18 @@ def resource_summary(snapshots: Iterable[Snapshot], minutes: int) -> dict[str, A
         "data_points": len(points),
         "system": {
             "cpu": _stats(
-                _series(points, lambda s: s.cpu.ratio if s.cpu else None), "percent", _percent
+                _series(points, lambda s: s.cpu.ratio if s.cpu else None), "percent", _to_percent
             ),
             "memory": _stats(
-                _series(points, lambda s: s.memory.ratio if s.memory else None), "percent", _percent
+                _series(points, lambda s: s.memory.ratio if s.memory else None),
+                "percent",
+                _to_percent,
             ),
-            "disk": _stats(_series(points, _main_disk_ratio), "percent", _percent),
+            "disk": _stats(_series(points, _main_disk_ratio), "percent", _to_percent),
         },
         "autobot": {
-            "memory": _stats(_series(points, autobot_resident_bytes), "mb", _mb),
-            "cpu": _stats(_series(points, autobot_cpu_ratio), "percent", _percent),
+            "memory": _stats(_series(points, autobot_resident_bytes), "mb", _to_mb),
+            "cpu": _stats(_series(points, autobot_cpu_ratio), "percent", _to_percent),
         },
     }
 
@@ -143,10 +151,10 @@ def workflow_resource_usage(snapshots: list[Snapshot]) -> dict[str, float]:
         return {}
     usage: dict[str, float] = {"sampled_points": len(snapshots)}
     for name, read, scale in (
-        ("system_cpu_percent", lambda s: s.cpu.ratio if s.cpu else None, _percent),
-        ("system_memory_percent", lambda s: s.memory.ratio if s.memory else None, _percent),
-        ("autobot_cpu_percent", autobot_cpu_ratio, _percent),
-        ("autobot_memory_mb", autobot_resident_bytes, _mb),
+        ("system_cpu_percent", lambda s: s.cpu.ratio if s.cpu else None, _to_percent),
+        ("system_memory_percent", lambda s: s.memory.ratio if s.memory else None, _to_percent),
+        ("autobot_cpu_percent", autobot_cpu_ratio, _to_percent),
+        ("autobot_memory_mb", autobot_resident_bytes, _to_mb),
     ):
         values = _series(snapshots, read)
         if values:

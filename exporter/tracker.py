@@ -29,6 +29,7 @@ from exporter.events import (
     WorkflowFinished,
     WorkflowStarted,
     WorkflowStatus,
+    event_type,
 )
 from exporter.labels import LabelValueLimiter
 from exporter.metrics import EXEMPLAR_LABEL, SelfMetrics, WorkflowMetrics
@@ -100,7 +101,7 @@ class WorkflowTracker:
                 continue
             now = self._clock()
             self._handlers[type(event)](event, event.ts if event.ts is not None else now, now)
-            self._self.events(event.__struct_config__.tag).inc()
+            self._self.events(event_type(event)).inc()
             accepted += 1
         self._drain_pairs(self._clock() - self._config.workflow_ttl)
         self._update_tracked_gauges()

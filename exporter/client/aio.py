@@ -15,7 +15,7 @@ import aiohttp
 import msgspec
 import requests
 
-from exporter.client.core import Batch, BatchDelivery, ClientSettings, settle
+from exporter.client.core import Batch, BatchDelivery, client_settings, settle
 from exporter.client.recorder import EventRecorder
 from exporter.client.sync import post_batch
 
@@ -26,7 +26,7 @@ class AsyncMetricsClient(EventRecorder):
     enqueue, safe from the loop and from other threads."""
 
     def __init__(self, url: str | None = None, **settings: Any) -> None:
-        super().__init__(ClientSettings(**({"url": url} if url else {}), **settings))
+        super().__init__(client_settings(url, settings))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._wakeup: asyncio.Event | None = None

@@ -3,6 +3,7 @@ retry policy and delivery statistics. No I/O here."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import threading
@@ -43,6 +44,12 @@ class ClientSettings:
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         return headers
+
+
+def client_settings(url: str | None, overrides: dict[str, Any]) -> ClientSettings:
+    """Settings from a client's constructor arguments: the URL, then any field by name."""
+    settings = ClientSettings(**overrides)
+    return dataclasses.replace(settings, url=url) if url else settings
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 import requests
 
-from exporter.client.core import Batch, BatchDelivery, ClientSettings
+from exporter.client.core import Batch, BatchDelivery, ClientSettings, client_settings
 from exporter.client.recorder import EventRecorder
 
 EXIT_FLUSH_SECONDS = 5.0
@@ -43,7 +43,7 @@ class MetricsClient(EventRecorder):
     """``MetricsClient("http://127.0.0.1:9471")``; pending events are flushed at exit."""
 
     def __init__(self, url: str | None = None, **settings: Any) -> None:
-        super().__init__(ClientSettings(**({"url": url} if url else {}), **settings))
+        super().__init__(client_settings(url, settings))
         self._session = requests.Session()
         self._wakeup = threading.Event()
         self._settled = threading.Condition()

@@ -40,7 +40,7 @@ def _health_state() -> stat.Panel:
     critical = s("autobot_health_status", 'state="critical"')
     warning = s("autobot_health_status", 'state="warning"')
     worst = f"max(2 * {critical} + ignoring(state) {warning})"
-    mappings = [
+    mappings: list[model.ValueMapping] = [
         model.ValueMap(
             options={
                 str(value): model.ValueMappingResult(text=text, color=color, index=value)
