@@ -5,7 +5,7 @@ measured in the same run, so the ratios survive a noisy machine.
 
 Figures:
   1. events/s in batches of 1000 over HTTP vs the same events decoded and applied by
-     direct calls in this process;
+     direct calls in this process (best of three rounds each);
   2. single-event POSTs/s with keep-alive (8 concurrent connections) vs the same client
      against a bare aiohttp handler that answers 202 without work;
   3. /metrics latency with a populated registry vs a GET of the bare handler;
@@ -42,6 +42,7 @@ BATCH = 1000
 SINGLE_POSTS = 4000
 CONCURRENCY = 8
 SCRAPES = 200
+ROUNDS = 3
 
 BARE_SERVER = textwrap.dedent(
     """
@@ -147,10 +148,14 @@ def main() -> None:
         try:
             bare.wait_ready(bare_url + "/-/ready")
             idle_rss, bare_rss = rss_mib(exporter), rss_mib(bare)
-            bodies, events = encoded_batches(args.workflows, seed=101)
-            direct = direct_rate(bodies, events)
-            bodies, events = encoded_batches(args.workflows, seed=202)
-            over_http = asyncio.run(http_batch_rate(exporter.url, bodies, events))
+            direct = over_http = 0.0
+            for attempt in range(ROUNDS):  # best of ROUNDS: the machine is shared and noisy
+                bodies, events = encoded_batches(args.workflows, seed=100 + attempt)
+                direct = max(direct, direct_rate(bodies, events))
+                bodies, events = encoded_batches(args.workflows, seed=200 + attempt)
+                over_http = max(
+                    over_http, asyncio.run(http_batch_rate(exporter.url, bodies, events))
+                )
             single = asyncio.run(single_post_rate(exporter.url, seed=303))
             bare_single = asyncio.run(single_post_rate(bare_url, seed=404))
             scrape = asyncio.run(get_latencies_ms(exporter.url + "/metrics", SCRAPES))
