@@ -10,9 +10,8 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
-from prometheus_client.aiohttp import make_aiohttp_handler
 
-from exporter import dashboard_api, landing, system_api, workflow_api
+from exporter import dashboard_api, landing, scrape, system_api, workflow_api
 from exporter.auth import basic_auth_middleware
 from exporter.config import Config, read_token
 from exporter.errors import json_errors
@@ -94,7 +93,7 @@ def create_app(
     token = read_token(config)
     if token is not None:
         app[INGEST_TOKEN] = token
-    app.router.add_get("/metrics", make_aiohttp_handler(registry))
+    app.router.add_get("/metrics", scrape.metrics)
     app.router.add_post("/api/v1/events", post_events)
     for module in (landing, workflow_api, system_api, dashboard_api):
         app.router.add_routes(module.routes)

@@ -146,3 +146,11 @@ def test_unfinished_workflow_expires_as_abandoned(start_exporter):
     assert get("autobot_workflows_finished_total", complexity="c", status="abandoned") == 1
     status = exporter.get("/api/metrics/workflow/slow").json()["metrics"]["status"]
     assert status == "abandoned"
+
+
+def test_name_filter_restricts_the_scrape(loaded_exporter):
+    text = loaded_exporter.get(
+        "/metrics", params={"name[]": ["autobot_workflows_started_total"]}
+    ).text
+    families = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE")}
+    assert families == {"autobot_workflows_started_total"}

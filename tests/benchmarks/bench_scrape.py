@@ -1,0 +1,134 @@
+"""/metrics at the label caps (every complexity, agent and error type at max_label_values),
+and what scraping it does to ingest: single-event POST latency while a scraper loops, next
+to the same POSTs with no scraper, in the same run.
+
+    python tests/benchmarks/bench_scrape.py [--posts 400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.support.processes import Exporter
+
+LABEL_CAP = 64
+HEADERS = {"Content-Type": "application/json"}
+
+
+def worst_case_events() -> list[dict]:
+    """Every complexity x status and agent x error type the caps allow."""
+    events: list[dict] = []
+    for complexity in range(LABEL_CAP):
+        for status in ("completed", "failed", "cancelled", "timeout"):
+            workflow = f"w-{complexity}-{status}"
+            events.append(
+                {
+                    "type": "workflow_started",
+                    "workflow_id": workflow,
+                    "complexity": f"c{complexity}",
+                    "ts": 1000,
+                }
+            )
+            events.append(
+                {"type": "workflow_finished", "workflow_id": workflow, "status": status, "ts": 1010}
+            )
+    for agent in range(LABEL_CAP):
+        for error in range(LABEL_CAP):
+            events.append(
+                {
+                    "type": "step_finished",
+                    "workflow_id": f"s-{agent}",
+                    "step_id": f"{error}",
+                    "agent": f"a{agent}",
+                    "success": False,
+                    "error_type": f"E{error}",
+                    "duration_seconds": 1.0,
+                }
+            )
+        events.append(
+            {
+                "type": "step_finished",
+                "workflow_id": f"s-{agent}",
+                "step_id": "ok",
+                "agent": f"a{agent}",
+                "success": True,
+                "duration_seconds": 0.5,
+            }
+        )
+    return events
+
+
+async def post_latencies_ms(url: str, posts: int, prefix: str) -> list[float]:
+    async with aiohttp.ClientSession() as session:
+        latencies = []
+        for number in range(posts):
+            body = json.dumps(
+                {
+                    "type": "step_started",
+                    "workflow_id": prefix,
+                    "step_id": str(number),
+                    "agent": "a0",
+                }
+            )
+            began = time.perf_counter()
+            async with session.post(url + "/api/v1/events", data=body, headers=HEADERS) as reply:
+                await reply.read()
+            latencies.append((time.perf_counter() - began) * 1000)
+        return latencies
+
+
+async def scrape_forever(url: str, durations: list[float]) -> None:
+    async with aiohttp.ClientSession() as session:
+        while True:
+            began = time.perf_counter()
+            async with session.get(url + "/metrics") as reply:
+                await reply.read()
+            durations.append((time.perf_counter() - began) * 1000)
+
+
+async def while_scraping(url: str, posts: int) -> tuple[list[float], list[float]]:
+    scrapes: list[float] = []
+    scraper = asyncio.create_task(scrape_forever(url, scrapes))
+    await asyncio.sleep(0.2)
+    latencies = await post_latencies_ms(url, posts, "during")
+    scraper.cancel()
+    return latencies, scrapes
+
+
+def summary(values: list[float]) -> str:
+    ordered = sorted(values)
+    p99 = ordered[max(0, int(len(ordered) * 0.99) - 1)]
+    return f"median {statistics.median(ordered):.1f} ms, p99 {p99:.1f} ms, max {ordered[-1]:.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=400)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        exporter = Exporter(Path(directory))
+        try:
+            exporter.post_events(worst_case_events())
+            lines = exporter.metrics_text().count("\n")
+            quiet = asyncio.run(post_latencies_ms(exporter.url, args.posts, "quiet"))
+            during, scrapes = asyncio.run(while_scraping(exporter.url, args.posts))
+        finally:
+            exporter.stop()
+    print(f"/metrics at the label caps, {lines} lines: {summary(scrapes)} ({len(scrapes)} scrapes)")
+    print(f"single-event POST while scraping back to back: {summary(during)}")
+    print(f"  reference, the same POSTs with no scraper:   {summary(quiet)}")
+
+
+if __name__ == "__main__":
+    main()
