@@ -14,6 +14,7 @@ from tests.support.processes import (
     Exporter,
     ManagedProcess,
     Prometheus,
+    run_exporter,
     wait_until,
 )
 
@@ -86,15 +87,9 @@ def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Expor
     prometheus = None
     try:
         rules = directory / "rules.yml"
-        rules.write_text(
-            subprocess.run(
-                ["autobot-exporter", "rules", "--config.file", str(exporter.config_path)],
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=True,
-            ).stdout
-        )
+        rendered = run_exporter("rules", "--config.file", str(exporter.config_path))
+        assert rendered.returncode == 0, rendered.stderr
+        rules.write_text(rendered.stdout)
         prometheus = Prometheus(directory, [exporter.address], rule_files=(rules,))
         prometheus.wait_for_scalar("up", 1)
         subprocess.run(

@@ -3,13 +3,12 @@ from the exporter's own config, Alertmanager with the shipped routing, and a web
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.support.processes import wait_until
+from tests.support.processes import run_exporter, wait_until
 from tests.support.webhook import WebhookReceiver
 
 SHIPPED_ALERTMANAGER = Path(__file__).resolve().parents[1] / "deploy/alertmanager/alertmanager.yml"
@@ -48,13 +47,8 @@ def test_disk_alert_fires_through_alertmanager_and_resolves(
 ):
     exporter = start_exporter(EXPORTER_CONFIG)
     rules = tmp_path / "rules.yml"
-    rendered = subprocess.run(
-        ["autobot-exporter", "rules", "--config.file", str(exporter.config_path)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
+    rendered = run_exporter("rules", "--config.file", str(exporter.config_path))
+    assert rendered.returncode == 0, rendered.stderr
     rules.write_text(rendered.stdout)
     alertmanager = start_alertmanager(fast_alertmanager_config(webhook.url))
     start_prometheus([exporter.address], rule_files=(rules,), alertmanagers=(alertmanager.address,))

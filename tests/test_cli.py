@@ -8,12 +8,9 @@ import sys
 import pytest
 
 from exporter import __version__
+from tests.support.processes import run_exporter
 
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["autobot-exporter", *args], capture_output=True, text=True, timeout=30, check=False
-    )
+run = run_exporter
 
 
 def test_version():

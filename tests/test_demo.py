@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
+from tests.support.processes import run_exporter
+
 
 def test_demo_workload_feeds_every_workflow_family(start_exporter):
     exporter = start_exporter()
@@ -46,12 +48,6 @@ def test_demo_workload_feeds_every_workflow_family(start_exporter):
 
 
 def test_demo_refuses_nonsense_rates():
-    result = subprocess.run(
-        ["autobot-exporter", "demo", "--rate", "0"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = run_exporter("demo", "--rate", "0")
     assert result.returncode == 2
     assert "--rate" in result.stderr

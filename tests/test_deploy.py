@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from exporter.config import DEFAULT_PORT, parse_config
+from tests.support.processes import run_exporter
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -33,9 +34,7 @@ def test_systemd_unit_verifies(tmp_path):
 
 
 def test_flags_in_the_deploy_files_exist():
-    help_text = subprocess.run(
-        ["autobot-exporter", "--help"], capture_output=True, text=True, timeout=30, check=True
-    ).stdout
+    help_text = run_exporter("--help").stdout
     for path in (
         DEPLOY / "systemd" / "autobot-exporter.service",
         DEPLOY / "docker" / "Dockerfile",

@@ -13,6 +13,7 @@ import yaml
 
 from exporter.config import Config, ConfigError, parse_config
 from exporter.rules import alert_rules, prometheus_duration, render_rules
+from tests.support.processes import run_exporter
 from tests.support.promtool import promtool
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,9 +32,7 @@ def test_shipped_rules_equal_the_rendering_of_the_default_config():
 
 
 def test_the_rules_command_prints_the_same():
-    result = subprocess.run(
-        ["autobot-exporter", "rules"], capture_output=True, text=True, timeout=30, check=True
-    )
+    result = run_exporter("rules")
     assert result.stdout == SHIPPED_RULES.read_text()
 
 
@@ -98,13 +97,7 @@ def test_unknown_alert_in_alert_for_is_a_config_error(tmp_path):
         render_rules(parse_config("rules: {alert_for: {AutoBotNoSuchAlert: 1m}}"))
     path = tmp_path / "bad.yml"
     path.write_text("rules: {alert_for: {AutoBotNoSuchAlert: 1m}}\n")
-    result = subprocess.run(
-        ["autobot-exporter", "check-config", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = run_exporter("check-config", str(path))
     assert result.returncode == 1 and "AutoBotNoSuchAlert" in result.stderr
 
 

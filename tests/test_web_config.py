@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import subprocess
 
 import bcrypt
 import pytest
@@ -15,7 +14,7 @@ import yaml
 
 from exporter.config import ConfigError
 from exporter.web_config import BasicAuth, load_web_config
-from tests.support.processes import Exporter, Prometheus
+from tests.support.processes import Exporter, Prometheus, run_exporter
 
 PASSWORD = "s3cret-scrape"
 
@@ -150,12 +149,6 @@ def test_prometheus_scrapes_over_https_with_basic_auth(
 def test_check_config_rejects_a_broken_web_config_at_start(tmp_path):
     path = tmp_path / "web.yml"
     path.write_text("basic_auth_users: {bob: plain}\n")
-    result = subprocess.run(
-        ["autobot-exporter", "--web.config.file", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = run_exporter("--web.config.file", str(path))
     assert result.returncode == 1
     assert "basic_auth_users.bob" in result.stderr

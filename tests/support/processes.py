@@ -46,6 +46,28 @@ def wait_until(
     )
 
 
+def installed(program: str) -> str:
+    path = shutil.which(program)
+    assert path, f"{program} is not installed: run the README's test command"
+    return path
+
+
+def run_exporter(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
+    """``autobot-exporter ARGS`` as a user types it; output captured, exit code not checked."""
+    return subprocess.run(
+        [installed("autobot-exporter"), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def yaml_file(path: Path, content: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(content))
+    return path
+
+
 def parse_samples(text: str) -> dict[tuple[str, frozenset], float]:
     return {
         (sample.name, frozenset(sample.labels.items())): sample.value
@@ -107,11 +129,9 @@ class Exporter(ManagedProcess):
         config_path = directory / f"exporter-{self.port}-{time.monotonic_ns()}.yml"
         config_path.write_text(config_text)
         self.config_path = config_path
-        command = shutil.which("autobot-exporter")
-        assert command, "autobot-exporter is not installed: run the README's test command"
         super().__init__(
             [
-                command,
+                installed("autobot-exporter"),
                 "--config.file",
                 str(config_path),
                 "--web.listen-address",
@@ -177,14 +197,10 @@ class Prometheus(ManagedProcess):
             config["alerting"] = {
                 "alertmanagers": [{"static_configs": [{"targets": list(alertmanagers)}]}]
             }
-        config_path = directory / f"prometheus-{self.port}.yml"
-        config_path.write_text(yaml.safe_dump(config))
-        binary = shutil.which("prometheus")
-        assert binary, "prometheus is not installed: run the README's test command"
         super().__init__(
             [
-                binary,
-                f"--config.file={config_path}",
+                installed("prometheus"),
+                f"--config.file={yaml_file(directory / f'prometheus-{self.port}.yml', config)}",
                 f"--storage.tsdb.path={directory / f'prometheus-data-{self.port}'}",
                 f"--web.listen-address=127.0.0.1:{self.port}",
                 "--enable-feature=exemplar-storage",
@@ -220,14 +236,10 @@ class Alertmanager(ManagedProcess):
     def __init__(self, directory: Path, config: dict[str, Any]):
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
-        config_path = directory / f"alertmanager-{self.port}.yml"
-        config_path.write_text(yaml.safe_dump(config))
-        binary = shutil.which("prometheus-alertmanager")
-        assert binary, "prometheus-alertmanager is not installed: run the README's test command"
         super().__init__(
             [
-                binary,
-                f"--config.file={config_path}",
+                installed("prometheus-alertmanager"),
+                f"--config.file={yaml_file(directory / f'alertmanager-{self.port}.yml', config)}",
                 f"--storage.path={directory / f'alertmanager-data-{self.port}'}",
                 f"--web.listen-address={self.address}",
                 "--cluster.listen-address=",
