@@ -16,18 +16,18 @@ from exporter.keys import INGEST_TOKEN
 from exporter.web_config import BasicAuth
 
 
-def unauthorized(request: web.Request) -> web.Response | None:
-    """A 401 reply when a token is configured and the request lacks it, else None.
-
-    The comparison is constant-time, so the token cannot be guessed byte by byte.
-    """
-    token = request.app.get(INGEST_TOKEN)
-    if token is None:
-        return None
+def _has_token(request: web.Request, token: str) -> bool:
+    """Constant-time comparison, so the token cannot be guessed byte by byte."""
     scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(
+    return scheme.lower() == "bearer" and hmac.compare_digest(
         presented.strip().encode(), token.encode()
-    ):
+    )
+
+
+def unauthorized(request: web.Request) -> web.Response | None:
+    """A 401 reply when a token is configured and the request lacks it, else None."""
+    token = request.app.get(INGEST_TOKEN)
+    if token is None or _has_token(request, token):
         return None
     response = json_error(401, "missing or wrong bearer token")
     response.headers["WWW-Authenticate"] = 'Bearer realm="autobot-exporter"'
@@ -37,9 +37,9 @@ def unauthorized(request: web.Request) -> web.Response | None:
 def basic_auth_middleware(auth: BasicAuth) -> Middleware:
     @web.middleware
     async def require_basic_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-        header = request.headers.get("Authorization", "")
-        has_token = request.app.get(INGEST_TOKEN) is not None and unauthorized(request) is None
-        if has_token or await auth.accepts(header):
+        token = request.app.get(INGEST_TOKEN)
+        has_token = token is not None and _has_token(request, token)
+        if has_token or await auth.accepts(request.headers.get("Authorization", "")):
             return await handler(request)
         response = json_error(401, "authentication required")
         response.headers["WWW-Authenticate"] = 'Basic realm="autobot-exporter"'

@@ -85,19 +85,6 @@ AnyEvent = (
     | WorkflowFinished
 )
 
-EVENT_TYPES: tuple[str, ...] = tuple(
-    str(cls.__struct_config__.tag)
-    for cls in (
-        WorkflowStarted,
-        StepStarted,
-        StepFinished,
-        ApprovalRequested,
-        ApprovalResolved,
-        ResourceSample,
-        WorkflowFinished,
-    )
-)
-
 
 def event_type(event: Event) -> str:
     """The ``type`` an event was decoded from (its struct tag)."""

@@ -67,7 +67,8 @@ class Sampler:
 
     def history(self, since: float | None = None) -> Iterator[Snapshot]:
         """Snapshots in time order, optionally only those taken at or after ``since``."""
-        return (s for s in self._history if since is None or s.timestamp >= since)
+        first = 0 if since is None else bisect.bisect_left(self._history, since, key=_timestamp)
+        return itertools.islice(self._history, first, None)
 
     def between(self, start: float, end: float) -> list[Snapshot]:
         """Passes taken during [start, end]; for a workflow shorter than one interval, the
