@@ -38,16 +38,6 @@ class WebhookReceiver:
             if alert["status"] == status and alert["labels"]["alertname"] == name
         ]
 
-    def payloads_before(self, status: str, name: str) -> list[dict[str, Any]]:
-        """The payloads received before the first one carrying alert ``name`` with ``status``."""
-        for index, payload in enumerate(self.payloads):
-            if any(
-                a["status"] == status and a["labels"]["alertname"] == name
-                for a in payload["alerts"]
-            ):
-                return self.payloads[:index]
-        return list(self.payloads)
-
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
