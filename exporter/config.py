@@ -140,6 +140,8 @@ class FilesystemConfig(_Section, frozen=True):
         "|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs"
         "|squashfs|erofs|sysfs|tracefs|tmpfs|devfs|shm)$"
     )
+    mount_timeout: DurationSeconds = DurationSeconds(5.0)
+    """How long one statvfs may take before its mount point is reported unreadable."""
 
 
 class NetworkConfig(_Section, frozen=True):

@@ -13,8 +13,8 @@ from typing import Any
 import psutil
 
 from exporter.cgroup import CgroupReading
-from exporter.config import FilesystemConfig, NetworkConfig
-from exporter.snapshot import CpuUsage, DiskUsage, MemoryUsage, NetworkCounters
+from exporter.config import NetworkConfig
+from exporter.snapshot import CpuUsage, MemoryUsage, NetworkCounters
 
 
 def available_cpus(cgroup: CgroupReading, ps: ModuleType | Any = psutil) -> float:
@@ -69,34 +69,6 @@ def read_memory(cgroup: CgroupReading, ps: ModuleType | Any = psutil) -> MemoryU
         )
     memory = ps.virtual_memory()
     return MemoryUsage(memory.total - memory.available, memory.total, None)
-
-
-def read_disks(config: FilesystemConfig, ps: ModuleType | Any = psutil) -> tuple[DiskUsage, ...]:
-    """One entry per device (bind mounts of the same device are left out), filtered like
-    node_exporter's filesystem collector."""
-    mount_exclude = re.compile(config.mount_points_exclude)
-    type_exclude = re.compile(config.fs_types_exclude)
-    seen_devices: set[str] = set()
-    disks = []
-    partitions = sorted(ps.disk_partitions(all=False), key=lambda p: len(p.mountpoint))
-    for partition in partitions:
-        if mount_exclude.search(partition.mountpoint) or type_exclude.search(partition.fstype):
-            continue
-        if partition.device in seen_devices:
-            continue
-        seen_devices.add(partition.device)
-        usage = ps.disk_usage(partition.mountpoint)
-        disks.append(
-            DiskUsage(
-                mountpoint=partition.mountpoint,
-                device=partition.device,
-                fstype=partition.fstype,
-                used_bytes=usage.used,
-                total_bytes=usage.total,
-                ratio=usage.percent / 100.0,
-            )
-        )
-    return tuple(sorted(disks, key=lambda d: d.mountpoint))
 
 
 def read_network(

@@ -306,6 +306,17 @@ def alert_rules(config: Config) -> list[Alert]:
             "fails; its families are missing.",
         ),
         Alert(
+            "AutoBotFilesystemUnreadable",
+            f"{s('autobot_system_disk_device_error')} == 1",
+            600,
+            "A mount may be busy for a pass; one that keeps failing or hanging is not "
+            "measured, and its disk alerts cannot fire.",
+            "warning",
+            "AutoBot host filesystem unreadable",
+            "statvfs of {{ $labels.mountpoint }} on {{ $labels.instance }} fails or outlives "
+            "filesystem.mount_timeout: its disk usage is not measured.",
+        ),
+        Alert(
             "AutoBotMonitoringStopped",
             f"{s('autobot_exporter_monitoring_active')} == 0",
             1800,

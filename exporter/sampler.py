@@ -22,7 +22,8 @@ import psutil
 
 from exporter.cgroup import NO_CGROUP, CgroupReader
 from exporter.config import Config
-from exporter.host import CpuReader, read_disks, read_load, read_memory, read_network
+from exporter.filesystems import NO_FILESYSTEMS, FilesystemReader
+from exporter.host import CpuReader, read_load, read_memory, read_network
 from exporter.process_groups import ProcessGroupScanner
 from exporter.snapshot import CollectorResult, Snapshot
 
@@ -52,6 +53,7 @@ class Sampler:
         self._cgroup = cgroup or CgroupReader(config.cgroup_root)
         self._clock = clock
         self._cpu = CpuReader(ps)
+        self._filesystems = FilesystemReader(config.filesystem, ps)
         self._groups = ProcessGroupScanner(config.process_groups, ps, own_pid)
         self._history: deque[Snapshot] = deque(maxlen=config.resource_history_samples)
         self._failing: set[str] = set()
@@ -109,15 +111,14 @@ class Sampler:
         cgroup = self._piece("cgroup", results, self._cgroup.read) or NO_CGROUP
         cpu = self._piece("cpu", results, lambda: self._cpu.read(cgroup, now))
         cpus = cpu.cpus if cpu else 1.0
+        filesystems = self._piece("filesystem", results, self._filesystems.read) or NO_FILESYSTEMS
         return Snapshot(
             timestamp=now,
             cpu=cpu,
             memory=self._piece("memory", results, lambda: read_memory(cgroup, self._ps)),
             load=self._piece("load", results, read_load),
-            disks=self._piece(
-                "filesystem", results, lambda: read_disks(self._config.filesystem, self._ps)
-            )
-            or (),
+            disks=filesystems.usage,
+            unreadable_disks=filesystems.unreadable,
             network=self._piece(
                 "network", results, lambda: read_network(self._config.network, self._ps)
             )

@@ -69,6 +69,8 @@ class Snapshot:
     memory: MemoryUsage | None = None
     load: tuple[float, float, float] | None = None
     disks: tuple[DiskUsage, ...] = ()
+    unreadable_disks: tuple[str, ...] = ()
+    """Mount points whose statvfs failed or timed out in this pass."""
     network: dict[str, NetworkCounters] = field(default_factory=dict)
     groups: dict[str, GroupUsage] = field(default_factory=dict)
     collectors: dict[str, CollectorResult] = field(default_factory=dict)

@@ -159,6 +159,16 @@ class SystemCollector(Collector):
                 ),
                 (([d.mountpoint], float(getattr(d, attribute))) for d in snapshot.disks),
             )
+        yield _labelled(
+            GaugeMetricFamily(
+                "autobot_system_disk_device_error",
+                "1 when statvfs of the mount point failed or outlived filesystem.mount_timeout "
+                "in the latest pass (its usage families are then absent), else 0.",
+                labels=["mountpoint"],
+            ),
+            [([d.mountpoint], 0.0) for d in snapshot.disks]
+            + [([mountpoint], 1.0) for mountpoint in snapshot.unreadable_disks],
+        )
         for direction, attribute in (("receive", "receive_bytes"), ("transmit", "transmit_bytes")):
             yield _labelled(
                 CounterMetricFamily(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from exporter import __version__
+from exporter.config import Config, parse_config
 from tests.support.processes import run_exporter
 
 run = run_exporter
@@ -83,3 +85,10 @@ def test_default_config_starts_on_loopback(start_exporter):
     exporter = start_exporter()
     assert exporter.get("/-/healthy").status_code == 200
     assert f"listening on http://{exporter.address}" in exporter.log_text()
+
+
+def test_the_readme_config_block_is_the_embedded_default():
+    """The README documents every key with its default; it must not drift from the code."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("```yaml\nweb:\n", 1)[1].split("```", 1)[0]
+    assert parse_config("web:\n" + block, "README.md") == Config()

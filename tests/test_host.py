@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 
 from exporter.cgroup import NO_CGROUP, CgroupReading
-from exporter.config import FilesystemConfig, NetworkConfig
+from exporter.config import NetworkConfig
 from exporter.host import (
     CpuReader,
     available_cpus,
-    read_disks,
     read_load,
     read_memory,
     read_network,
@@ -48,22 +47,6 @@ def test_memory_against_the_cgroup_limit():
     )
     reading = read_memory(cgroup)
     assert (reading.ratio, reading.total_bytes, reading.limit_bytes) == (0.9, 1000, 1000)
-
-
-def test_root_filesystem_matches_statvfs():
-    disks = read_disks(FilesystemConfig())
-    root = next(d for d in disks if d.mountpoint == "/")
-    stat = os.statvfs("/")
-    total = stat.f_blocks * stat.f_frsize
-    used = (stat.f_blocks - stat.f_bfree) * stat.f_frsize
-    assert root.total_bytes == total
-    assert root.used_bytes == pytest.approx(used, abs=256 * MIB)
-    assert root.ratio == pytest.approx(used / (used + stat.f_bavail * stat.f_frsize), abs=0.01)
-
-
-def test_filesystem_exclusions_apply():
-    disks = read_disks(FilesystemConfig(mount_points_exclude="^/$"))
-    assert "/" not in {d.mountpoint for d in disks}
 
 
 def proc_net_dev() -> dict[str, tuple[int, int]]:

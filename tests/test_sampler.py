@@ -97,6 +97,7 @@ SNAPSHOT = Snapshot(
     memory=MemoryUsage(600, 1000, 1000),
     load=(0.5, 0.25, 0.125),
     disks=(DiskUsage("/", "/dev/vda", "ext4", 910, 1000, 0.91),),
+    unreadable_disks=("/mnt/nfs",),
     network={"eth0": NetworkCounters(100, 200)},
     groups={"autobot": GroupUsage(3, 12.5, 2.5, 0.1, 4096, 9, 30)},
     collectors={"cpu": CollectorResult(True, 0.001), "filesystem": CollectorResult(False, 0.5)},
@@ -120,6 +121,9 @@ def test_collector_exports_the_snapshot():
     assert get("autobot_system_memory_usage_ratio") == 0.6
     assert get("autobot_system_memory_limit_bytes") == 1000
     assert get("autobot_system_disk_usage_ratio", {"mountpoint": "/"}) == 0.91
+    assert get("autobot_system_disk_device_error", {"mountpoint": "/"}) == 0
+    assert get("autobot_system_disk_device_error", {"mountpoint": "/mnt/nfs"}) == 1
+    assert get("autobot_system_disk_usage_ratio", {"mountpoint": "/mnt/nfs"}) is None
     assert get("autobot_system_network_transmit_bytes_total", {"interface": "eth0"}) == 200
     assert get("autobot_processes", {"group": "autobot"}) == 3
     assert get("autobot_process_cpu_seconds_total", {"group": "autobot", "mode": "user"}) == 12.5
