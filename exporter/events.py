@@ -8,7 +8,7 @@ is reported by index and field path while the others still decode.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import msgspec
 
@@ -84,6 +84,9 @@ AnyEvent = (
     | ResourceSample
     | WorkflowFinished
 )
+
+
+EVENT_TYPES = tuple(str(kind.__struct_config__.tag) for kind in get_args(AnyEvent))
 
 
 def event_type(event: Event) -> str:

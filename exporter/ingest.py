@@ -16,6 +16,7 @@ from exporter.auth import unauthorized
 from exporter.errors import json_error
 from exporter.events import MalformedBody, decode_events
 from exporter.keys import CONFIG, SELF_METRICS, TRACKER
+from exporter.metrics import RejectReason
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ async def _read_limited(request: web.Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def _refuse(request: web.Request, status: int, reason: str, message: str) -> web.Response:
+def _refuse(request: web.Request, status: int, reason: RejectReason, message: str) -> web.Response:
     request.app[SELF_METRICS].events_rejected(reason).inc()
     return json_error(status, message)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import platform
-from typing import Generic, TypeVar
+from collections.abc import Iterable
+from typing import Generic, Literal, TypeVar, get_args
 
 from prometheus_client import (
     CollectorRegistry,
@@ -18,6 +19,7 @@ from prometheus_client.process_collector import ProcessCollector
 
 from exporter import __version__
 from exporter.config import BucketsConfig
+from exporter.events import EVENT_TYPES, WorkflowStatus
 
 # The _created series double every counter's series count and no dashboard or rule uses them.
 disable_created_metrics()
@@ -25,6 +27,14 @@ disable_created_metrics()
 EXEMPLAR_LABEL = "workflow_id"
 
 MetricT = TypeVar("MetricT", Counter, Gauge, Histogram)
+
+ABANDONED = "abandoned"
+FINISH_STATUSES = (*get_args(WorkflowStatus), ABANDONED)
+StepStatus = Literal["success", "failure"]
+RejectReason = Literal[
+    "invalid", "malformed", "too_large", "unsupported_media_type", "unauthorized"
+]
+ExpiryReason = Literal["ttl", "capacity"]
 
 
 class Children(Generic[MetricT]):
@@ -34,16 +44,41 @@ class Children(Generic[MetricT]):
     was the largest cost of ingest. Label values reaching here are already bounded (enums
     or LabelValueLimiter), so the memo is bounded too. Values are positional, in the
     order of the metric's label names.
+
+    Series of values known in advance are created at 0 (client_python's advice for labelled
+    metrics), because ``rate()`` cannot see the increment of a series that first appears at
+    1: ``known`` lists the values of a one-label metric, created now; ``per_row`` lists the
+    values of the last label, created with the first child of each new combination of the
+    other labels (a new complexity gets every status at once).
     """
 
-    def __init__(self, metric: MetricT) -> None:
+    def __init__(
+        self, metric: MetricT, *, known: Iterable[str] = (), per_row: Iterable[str] = ()
+    ) -> None:
         self.metric: MetricT = metric
         self._children: dict[tuple[str, ...], MetricT] = {}
+        self._per_row = tuple(per_row)
+        self._rows: set[tuple[str, ...]] = set()
+        for value in known:
+            self(value)
 
     def __call__(self, *values: str) -> MetricT:
         child = self._children.get(values)
         if child is None:
-            child = self._children[values] = self.metric.labels(*values)
+            self.open_row(*values[:-1])
+            child = self._children.get(values) or self._create(values)
+        return child
+
+    def open_row(self, *row: str) -> None:
+        """Create the ``per_row`` children of this combination of the other labels; called
+        when a workflow or step starts, so they exist at 0 before the first increment."""
+        if self._per_row and row not in self._rows:
+            self._rows.add(row)
+            for value in self._per_row:
+                self._create((*row, value))
+
+    def _create(self, values: tuple[str, ...]) -> MetricT:
+        child = self._children[values] = self.metric.labels(*values)
         return child
 
 
@@ -66,7 +101,8 @@ class WorkflowMetrics:
                 "(completed, failed, cancelled, timeout, abandoned).",
                 ["complexity", "status"],
                 registry=registry,
-            )
+            ),
+            per_row=FINISH_STATUSES,
         )
         self.workflow_duration = Children(
             Histogram(
@@ -92,7 +128,8 @@ class WorkflowMetrics:
                 ["agent", "status"],
                 buckets=buckets.step_duration_seconds,
                 registry=registry,
-            )
+            ),
+            per_row=get_args(StepStatus),
         )
         self.step_errors = Children(
             Counter(
@@ -128,7 +165,8 @@ class SelfMetrics:
                 "Events accepted and applied, by type.",
                 ["type"],
                 registry=registry,
-            )
+            ),
+            known=EVENT_TYPES,
         )
         self.events_rejected = Children(
             Counter(
@@ -138,7 +176,8 @@ class SelfMetrics:
                 "counted once per request).",
                 ["reason"],
                 registry=registry,
-            )
+            ),
+            known=get_args(RejectReason),
         )
         self.events_duplicate = Counter(
             "autobot_exporter_events_duplicate",
@@ -154,7 +193,8 @@ class SelfMetrics:
                 "duration).",
                 ["type"],
                 registry=registry,
-            )
+            ),
+            known=EVENT_TYPES,
         )
         self.label_overflow = Children(
             Counter(
@@ -171,7 +211,8 @@ class SelfMetrics:
                 "(ttl: no finish within workflow_ttl; capacity: max_active_workflows reached).",
                 ["reason"],
                 registry=registry,
-            )
+            ),
+            known=get_args(ExpiryReason),
         )
         self.history_evicted = Counter(
             "autobot_exporter_history_evicted",

@@ -98,10 +98,12 @@ def recording_rules(config: Config) -> list[Recording]:
             "autobot:steps:rate5m",
             _sum_rate(s, f"{by_agent}, status", "autobot_step_duration_seconds_count"),
         ),
+        # From the step histogram, not autobot_step_errors_total: its failure series of an
+        # agent exists at 0 from the agent's first step, while a new (agent, error_type)
+        # series first appears at 1, an increment rate() cannot see.
         Recording(
             "autobot:step_errors:ratio_rate5m",
-            f"{_sum_rate(s, by_agent, 'autobot_step_errors_total')}"
-            f" / sum by ({by_agent}) (autobot:steps:rate5m)",
+            _share(by_agent, "autobot:steps:rate5m", 'status="failure"'),
         ),
         Recording(
             "autobot:exporter_events:rate5m",

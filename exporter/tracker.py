@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import get_args
 
 from exporter.config import Config
 from exporter.dedup import SeenIds
@@ -28,11 +27,16 @@ from exporter.events import (
     StepStarted,
     WorkflowFinished,
     WorkflowStarted,
-    WorkflowStatus,
     event_type,
 )
 from exporter.labels import LabelValueLimiter
-from exporter.metrics import EXEMPLAR_LABEL, SelfMetrics, WorkflowMetrics
+from exporter.metrics import (
+    ABANDONED,
+    EXEMPLAR_LABEL,
+    ExpiryReason,
+    SelfMetrics,
+    WorkflowMetrics,
+)
 from exporter.pairing import Half, Key, PairTable
 from exporter.records import (
     ActiveWorkflow,
@@ -46,8 +50,6 @@ from exporter.records import (
 log = logging.getLogger(__name__)
 
 UNKNOWN = "unknown"
-ABANDONED = "abandoned"
-FINISH_STATUSES = (*get_args(WorkflowStatus), ABANDONED)
 
 
 class WorkflowTracker:
@@ -77,7 +79,6 @@ class WorkflowTracker:
         self._agent = LabelValueLimiter("agent", config.max_label_values, overflow)
         self._error_type = LabelValueLimiter("error_type", config.max_label_values, overflow)
         self._logged_limits: set[str] = set()
-        self._initialised: set[str] = set()
         self._handlers: dict[type, Callable] = {
             WorkflowStarted: self._workflow_started,
             StepStarted: self._step_started,
@@ -191,7 +192,7 @@ class WorkflowTracker:
         record.start_ts = ts
         record.complexity = event.complexity
         record.complexity_label = self._complexity(event.complexity)
-        self._initialise_finished(record.complexity_label)
+        self._metrics.workflows_finished.open_row(record.complexity_label)
         record.user_message = self._user_message(event.user_message)
         record.total_steps = event.total_steps
         record.agents_involved = event.agents_involved
@@ -200,15 +201,6 @@ class WorkflowTracker:
         if record.early_finish is not None:
             end_ts, status = record.early_finish
             self._finish(record, end_ts, status)
-
-    def _initialise_finished(self, complexity: str) -> None:
-        """Create the finished counters of a new complexity at 0 for every status, so the
-        first workflow to end with a status shows in ``increase()``: Prometheus cannot tell
-        how a series that first appears at 1 got there."""
-        if complexity not in self._initialised:
-            self._initialised.add(complexity)
-            for status in FINISH_STATUSES:
-                self._metrics.workflows_finished(complexity, status)
 
     def _workflow_finished(self, event: WorkflowFinished, ts: float, now: float) -> None:
         if event.workflow_id in self._history:
@@ -250,6 +242,7 @@ class WorkflowTracker:
         end = self._steps.take_end(key)
         if end is None:
             self._steps.put_start(key, Half(ts, now, event.agent))
+            self._metrics.step_duration.open_row(self._agent(event.agent))
             return
         ended = end.payload
         duration = ended.duration_seconds
@@ -354,7 +347,7 @@ class WorkflowTracker:
 
     # ---- finishing ----------------------------------------------------------------------
 
-    def _evict(self, record: ActiveWorkflow, now: float, reason: str) -> None:
+    def _evict(self, record: ActiveWorkflow, now: float, reason: ExpiryReason) -> None:
         """Finish a record the exporter gives up on (workflow_ttl or capacity)."""
         if record.early_finish is not None:
             end_ts, status = record.early_finish
@@ -368,7 +361,6 @@ class WorkflowTracker:
 
     def _finish(self, record: ActiveWorkflow, end_ts: float, status: str) -> None:
         del self._active[record.workflow_id]
-        self._initialise_finished(record.complexity_label)
         if record.started:
             self._metrics.workflows_active(record.complexity_label).dec()
         else:

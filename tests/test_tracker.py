@@ -133,7 +133,7 @@ def test_in_order_workflow_sets_every_family():
     assert state["autobot_approvals_pending{}"] == 0
     assert state["autobot_workflows_active{'complexity': 'simple'}"] == 0
     assert state["history"] == (10.0, 1, 1, [("s1", 2.5), ("s2", 0.25)], 3.0)
-    assert harness.get("autobot_exporter_events_out_of_order_total", type="step_finished") is None
+    assert harness.get("autobot_exporter_events_out_of_order_total", type="step_finished") == 0
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -328,5 +328,5 @@ def test_mixed_workload_counts_are_exact_in_process():
         harness.registry.get_sample_value(
             "autobot_exporter_events_out_of_order_total", {"type": "step_finished"}
         )
-        is None
+        == 0
     )

@@ -18,12 +18,13 @@ from exporter.dashboards.common import (
 )
 
 STEP = "autobot_step_duration_seconds"
+FAILED_STEP = 'status="failure"'
 
 
 def build(config: Config) -> dashboard.Dashboard:
     del config  # no thresholds on this dashboard; the signature is shared
     error_ratio = (
-        f"sum by (agent) ({rate('autobot_step_errors_total')})"
+        f"sum by (agent) ({rate(STEP + '_count', FAILED_STEP)})"
         f" / sum by (agent) ({rate(STEP + '_count')})"
     )
     return (
