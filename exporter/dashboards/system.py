@@ -203,7 +203,7 @@ def build(config: Config) -> dashboard.Dashboard:
                 "Events applied per second, by type.",
                 "ops",
                 target(f"sum by (type) ({rate('autobot_exporter_events_total')})", "{{type}}"),
-                width=8,
+                width=6,
             )
         )
         .with_panel(
@@ -215,7 +215,7 @@ def build(config: Config) -> dashboard.Dashboard:
                     f"sum by (reason) ({rate('autobot_exporter_events_rejected_total')})",
                     "{{reason}}",
                 ),
-                width=8,
+                width=6,
             )
         )
         .with_panel(
@@ -224,7 +224,17 @@ def build(config: Config) -> dashboard.Dashboard:
                 "How long each piece of the latest sampling pass took.",
                 "s",
                 target(s("autobot_exporter_collector_duration_seconds"), "{{collector}}"),
-                width=8,
+                width=6,
+            )
+        )
+        .with_panel(
+            single_stat(
+                "Unreadable filesystems",
+                "Mount points whose statvfs failed or outlived filesystem.mount_timeout in the "
+                "latest pass; their disk usage is not measured.",
+                "short",
+                target(f"sum({s('autobot_system_disk_device_error')})"),
+                width=6,
             )
         )
     )
