@@ -35,6 +35,7 @@ RejectReason = Literal[
     "invalid", "malformed", "too_large", "unsupported_media_type", "unauthorized"
 ]
 ExpiryReason = Literal["ttl", "capacity"]
+DetailKind = Literal["step", "approval", "resource_key", "agent"]
 
 
 class Children(Generic[MetricT]):
@@ -227,6 +228,22 @@ class SelfMetrics:
                 ["state"],
                 registry=registry,
             )
+        )
+        self.details_kept = Gauge(
+            "autobot_exporter_details_kept",
+            "Steps, approvals, resource keys and agent names kept for the JSON API, across "
+            "every workflow held; bounded by max_kept_details.",
+            registry=registry,
+        )
+        self.details_dropped = Children(
+            Counter(
+                "autobot_exporter_details_dropped",
+                "Details not kept for the JSON API (max_kept_details or max_steps_per_workflow "
+                "reached); they still count in the metrics.",
+                ["kind"],
+                registry=registry,
+            ),
+            known=get_args(DetailKind),
         )
         self.unmatched_events = Gauge(
             "autobot_exporter_unmatched_events",

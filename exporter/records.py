@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from exporter.budget import DetailBudget
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,28 +43,58 @@ class WorkflowProgress:
     """
 
     max_steps: int
+    budget: DetailBudget
     steps: list[StepRecord] = field(default_factory=list)
     completed_steps: int = 0
     failed_steps: int = 0
     approvals: list[ApprovalWait] = field(default_factory=list)
     resource_usage: dict[str, float] = field(default_factory=dict)
+    kept: int = 0
+    """Units of the budget this workflow holds, returned by release()."""
 
     def add_step(self, step: StepRecord) -> bool:
-        """Count the step; keep its details unless max_steps are kept already (False then)."""
+        """Count the step; keep its details if max_steps and the budget allow. False when
+        max_steps bit (the caller logs it; the budget logs its own)."""
         if step.success:
             self.completed_steps += 1
         else:
             self.failed_steps += 1
         if len(self.steps) >= self.max_steps:
+            self.budget.drop("step")
             return False
-        self.steps.append(step)
+        if self.budget.take("step"):
+            self.steps.append(step)
+            self.kept += 1
         return True
 
     def add_approval(self, approval: ApprovalWait) -> bool:
         if len(self.approvals) >= self.max_steps:
+            self.budget.drop("approval")
             return False
-        self.approvals.append(approval)
+        if self.budget.take("approval"):
+            self.approvals.append(approval)
+            self.kept += 1
         return True
+
+    def add_resource_usage(self, data: Mapping[str, float]) -> None:
+        """Latest value per key; a new key takes a unit of the budget."""
+        for key, value in data.items():
+            if key in self.resource_usage:
+                self.resource_usage[key] = value
+            elif self.budget.take("resource_key"):
+                self.resource_usage[key] = value
+                self.kept += 1
+
+    def keep_agents(self, agents: tuple[str, ...]) -> tuple[str, ...]:
+        """The agent names that fit in the budget, in order."""
+        granted = self.budget.take("agent", len(agents))
+        self.kept += granted
+        return agents[:granted]
+
+    def release(self) -> None:
+        """Return this workflow's units: it leaves memory."""
+        self.budget.release(self.kept)
+        self.kept = 0
 
     @property
     def approval_wait_seconds(self) -> float:

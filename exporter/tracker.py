@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 
+from exporter.budget import DetailBudget
 from exporter.config import Config
 from exporter.dedup import SeenIds
 from exporter.events import (
@@ -78,6 +79,7 @@ class WorkflowTracker:
         self._complexity = LabelValueLimiter("complexity", config.max_label_values, overflow)
         self._agent = LabelValueLimiter("agent", config.max_label_values, overflow)
         self._error_type = LabelValueLimiter("error_type", config.max_label_values, overflow)
+        self._budget = DetailBudget(config.max_kept_details, self_metrics)
         self._logged_limits: set[str] = set()
         self._handlers: dict[type, Callable] = {
             WorkflowStarted: self._workflow_started,
@@ -166,7 +168,7 @@ class WorkflowTracker:
             )
             self._evict(next(iter(self._active.values())), now, reason="capacity")
         record = ActiveWorkflow(
-            workflow_id, now, WorkflowProgress(self._config.max_steps_per_workflow)
+            workflow_id, now, WorkflowProgress(self._config.max_steps_per_workflow, self._budget)
         )
         self._active[workflow_id] = record
         return record
@@ -195,7 +197,7 @@ class WorkflowTracker:
         self._metrics.workflows_finished.open_row(record.complexity_label)
         record.user_message = self._user_message(event.user_message)
         record.total_steps = event.total_steps
-        record.agents_involved = event.agents_involved
+        record.agents_involved = record.progress.keep_agents(event.agents_involved)
         self._metrics.workflows_started(record.complexity_label).inc()
         self._metrics.workflows_active(record.complexity_label).inc()
         if record.early_finish is not None:
@@ -221,7 +223,7 @@ class WorkflowTracker:
         return message[: settings.max_length]
 
     def _resource_sample(self, event: ResourceSample, ts: float, now: float) -> None:
-        self._progress(event.workflow_id, now).resource_usage.update(event.data)
+        self._progress(event.workflow_id, now).add_resource_usage(event.data)
 
     def _is_new_half(self, table: PairTable, key: Key, event_type: str, end: bool) -> bool:
         """False for a half that changes nothing: its pair is complete already (a late
@@ -358,6 +360,7 @@ class WorkflowTracker:
         else:
             # Only step, approval or sample events came: it never counted as a workflow.
             del self._active[record.workflow_id]
+            record.progress.release()
 
     def _finish(self, record: ActiveWorkflow, end_ts: float, status: str) -> None:
         del self._active[record.workflow_id]
@@ -396,7 +399,8 @@ class WorkflowTracker:
     def _remember(self, finished: FinishedWorkflow) -> None:
         self._history[finished.workflow_id] = finished
         if len(self._history) > self._config.max_history:
-            del self._history[next(iter(self._history))]
+            oldest = self._history.pop(next(iter(self._history)))
+            oldest.progress.release()
             self._self.history_evicted.inc()
             self._log_limit_once(
                 "max_history",

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from prometheus_client import CollectorRegistry
 
+from exporter.budget import DetailBudget
+from exporter.metrics import SelfMetrics
 from exporter.records import FinishedWorkflow, StepRecord, WorkflowProgress
 from exporter.summary import NO_DATA_MESSAGE, percentile, performance_summary
 
 
 def finished(workflow_id: str, end_ts: float, duration: float, steps=()) -> FinishedWorkflow:
-    progress = WorkflowProgress(max_steps=100)
+    progress = WorkflowProgress(
+        max_steps=100, budget=DetailBudget(1000, SelfMetrics(CollectorRegistry()))
+    )
     for step in steps:
         progress.add_step(step)
     return FinishedWorkflow(

@@ -330,3 +330,65 @@ def test_mixed_workload_counts_are_exact_in_process():
         )
         == 0
     )
+
+
+def test_kept_details_share_one_budget_and_the_rest_still_counts(caplog):
+    harness = Harness(parse_config("max_kept_details: 5"))
+    agents = {"agents_involved": ["research", "librarian", "coder"]}
+    steps = [step_finished(f"s{n}", agent="research", duration_seconds=1.0) for n in range(4)]
+    with caplog.at_level("WARNING", logger="exporter.budget"):
+        harness.send(wf_started(**agents), *steps)
+    record = harness.tracker.get_active("w1")
+    assert record.agents_involved == ("research", "librarian", "coder")
+    assert (len(record.progress.steps), record.progress.completed_steps) == (2, 4)
+    assert (
+        harness.get("autobot_step_duration_seconds_count", agent="research", status="success") == 4
+    )
+    assert harness.get("autobot_exporter_details_kept") == 5
+    assert harness.get("autobot_exporter_details_dropped_total", kind="step") == 2
+    assert harness.get("autobot_exporter_details_dropped_total", kind="agent") == 0
+
+    harness.send(
+        wf_started("w2", **agents),
+        {"type": "resource_sample", "workflow_id": "w1", "data": {"cpu": 0.5}},
+    )
+    assert harness.tracker.get_active("w2").agents_involved == ()
+    assert harness.get("autobot_exporter_details_dropped_total", kind="agent") == 3
+    assert harness.get("autobot_exporter_details_dropped_total", kind="resource_key") == 1
+    budget_lines = [r for r in caplog.records if "max_kept_details=5 reached" in r.getMessage()]
+    assert len(budget_lines) == 1
+
+
+def test_a_workflow_leaving_the_history_returns_its_details():
+    harness = Harness(parse_config("max_kept_details: 3\nmax_history: 1"))
+    two_steps = [step_finished(f"s{n}", agent="research", duration_seconds=1.0) for n in range(2)]
+    harness.send(wf_started(), *two_steps, wf_finished())
+    assert harness.get("autobot_exporter_details_kept") == 2
+    harness.send(wf_started("w2"), wf_finished("w2"))
+    assert harness.get("autobot_exporter_details_kept") == 0, "w1 left the history"
+    three_steps = [
+        step_finished(f"s{n}", wf="w3", agent="research", duration_seconds=1.0) for n in range(3)
+    ]
+    harness.send(wf_started("w3"), *three_steps)
+    assert len(harness.tracker.get_active("w3").progress.steps) == 3
+
+
+def test_a_record_that_never_started_returns_its_details_at_ttl():
+    harness = Harness(parse_config("max_kept_details: 10\nworkflow_ttl: 60s"))
+    harness.send(
+        {"type": "resource_sample", "workflow_id": "ghost", "data": {"cpu": 0.5, "mem": 1.0}}
+    )
+    assert harness.get("autobot_exporter_details_kept") == 2
+    harness.clock.now += 61
+    harness.tracker.expire()
+    assert harness.tracker.get_active("ghost") is None
+    assert harness.get("autobot_exporter_details_kept") == 0
+
+
+def test_a_full_budget_still_updates_resource_keys_already_kept():
+    harness = Harness(parse_config("max_kept_details: 1"))
+    sample = {"type": "resource_sample", "workflow_id": "w1"}
+    harness.send(
+        wf_started(), sample | {"data": {"cpu": 0.5}}, sample | {"data": {"cpu": 0.7, "mem": 2.0}}
+    )
+    assert harness.tracker.get_active("w1").progress.resource_usage == {"cpu": 0.7}
