@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -92,3 +93,14 @@ def test_the_readme_config_block_is_the_embedded_default():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     block = readme.split("```yaml\nweb:\n", 1)[1].split("```", 1)[0]
     assert parse_config("web:\n" + block, "README.md") == Config()
+
+
+def test_sigterm_stops_the_exporter_cleanly_while_it_serves(start_exporter):
+    """systemd and Kubernetes stop it with SIGTERM: it must exit 0, promptly, without a
+    traceback, even with a scrape and an ingest just answered."""
+    exporter = start_exporter()
+    assert exporter.post_events({"type": "workflow_started", "workflow_id": "w"}).ok
+    assert exporter.metrics_text()
+    exporter.process.send_signal(signal.SIGTERM)
+    assert exporter.process.wait(timeout=15) == 0
+    assert "Traceback" not in exporter.log_text()
