@@ -21,12 +21,14 @@ from exporter.keys import (
     INGEST_TOKEN,
     REGISTRY,
     SAMPLER,
+    SCRAPE_LIMIT,
     SELF_METRICS,
     TRACKER,
     WEB_CONFIG,
 )
 from exporter.metrics import SelfMetrics, WorkflowMetrics, new_registry
 from exporter.sampler import Sampler
+from exporter.scrape_limit import ScrapeLimit
 from exporter.system_collector import SystemCollector
 from exporter.system_json import workflow_resource_usage
 from exporter.tracker import WorkflowTracker
@@ -90,6 +92,7 @@ def create_app(
     app[SELF_METRICS] = self_metrics
     app[TRACKER] = tracker
     app[SAMPLER] = sampler
+    app[SCRAPE_LIMIT] = ScrapeLimit(config.web.max_requests, self_metrics.scrapes_refused)
     token = read_token(config)
     if token is not None:
         app[INGEST_TOKEN] = token

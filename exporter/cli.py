@@ -35,6 +35,13 @@ def _add_config_file(parser: argparse.ArgumentParser, dest: str = "command_confi
     )
 
 
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autobot-exporter",
@@ -53,6 +60,14 @@ def _parser() -> argparse.ArgumentParser:
         dest="web_config_file",
         metavar="FILE",
         help="TLS and basic auth, in the exporter-toolkit format (overrides web.config_file)",
+    )
+    parser.add_argument(
+        "--web.max-requests",
+        dest="max_requests",
+        type=_non_negative,
+        metavar="N",
+        help="parallel /metrics requests served, 503 beyond; 0 for no limit "
+        "(overrides web.max_requests; default 40)",
     )
     parser.add_argument(
         "--log.level",
@@ -118,7 +133,11 @@ def _check_config(path: str) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     try:
-        config = load_config(args.config_file).with_web(args.listen_address, args.web_config_file)
+        config = load_config(args.config_file).with_web(
+            listen_address=args.listen_address,
+            config_file=args.web_config_file,
+            max_requests=args.max_requests,
+        )
         app = create_app(config)
         tls = app[WEB_CONFIG].tls_server_config
         ssl_context = server_ssl_context(tls) if tls is not None else None

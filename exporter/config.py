@@ -84,6 +84,8 @@ class WebConfig(_Section, frozen=True):
     listen_address: str = DEFAULT_LISTEN_ADDRESS
     config_file: str | None = None
     """TLS and basic auth, in the exporter-toolkit web config format."""
+    max_requests: Annotated[int, msgspec.Meta(ge=0)] = 40
+    """Parallel /metrics requests served (node_exporter's --web.max-requests); 0: no limit."""
 
 
 class UserMessageConfig(_Section, frozen=True):
@@ -221,15 +223,12 @@ class Config(_Section, frozen=True):
                 raise ConfigError(f"buckets.{name}: bounds must be finite and strictly increasing")
         _split_listen_address(self.web.listen_address)
 
-    def with_web(self, listen_address: str | None, config_file: str | None) -> Config:
-        """The same config with the ``--web.listen-address`` / ``--web.config.file`` flags."""
-        web = self.web
-        if listen_address is not None:
-            _split_listen_address(listen_address)
-            web = msgspec.structs.replace(web, listen_address=listen_address)
-        if config_file is not None:
-            web = msgspec.structs.replace(web, config_file=config_file)
-        return msgspec.structs.replace(self, web=web)
+    def with_web(self, **flags: str | int | None) -> Config:
+        """The same config with the ``--web.*`` flags that were given (None: not given)."""
+        given = {key: value for key, value in flags.items() if value is not None}
+        if "listen_address" in given:
+            _split_listen_address(str(given["listen_address"]))
+        return msgspec.structs.replace(self, web=msgspec.structs.replace(self.web, **given))
 
     @property
     def host(self) -> str:

@@ -245,6 +245,11 @@ class SelfMetrics:
             ),
             known=get_args(DetailKind),
         )
+        self.scrapes_refused = Counter(
+            "autobot_exporter_scrapes_refused",
+            "GET /metrics answered 503 because web.max_requests renders were in progress.",
+            registry=registry,
+        )
         self.unmatched_events = Gauge(
             "autobot_exporter_unmatched_events",
             "Step and approval events waiting for their partner (start or end); bounded by "

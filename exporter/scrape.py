@@ -14,7 +14,7 @@ from aiohttp import hdrs, web
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
-from exporter.keys import REGISTRY
+from exporter.keys import CONFIG, REGISTRY, SCRAPE_LIMIT
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -25,7 +25,17 @@ async def metrics(request: web.Request) -> web.Response:
     if names:
         registry = request.app[REGISTRY].restricted_registry(names)
     encoder, content_type = choose_encoder(",".join(request.headers.getall(hdrs.ACCEPT, [])))
-    body = await asyncio.to_thread(encoder, registry)
+    limit = request.app[SCRAPE_LIMIT]
+    if not limit.try_acquire():
+        return web.Response(
+            status=503,
+            text=f"Limit of concurrent requests reached ({request.app[CONFIG].web.max_requests}),"
+            " try again later.\n",
+        )
+    try:
+        body = await asyncio.to_thread(encoder, registry)
+    finally:
+        limit.release()
     response = web.Response(body=body, headers={hdrs.CONTENT_TYPE: content_type})
     response.enable_compression()
     return response

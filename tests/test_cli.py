@@ -50,6 +50,9 @@ def test_check_config_accepts_a_valid_file(tmp_path):
         ("buckets: {approval_wait_seconds: [10, 5]}\n", "buckets.approval_wait_seconds"),
         ("web: {listen_address: nowhere}\n", "web.listen_address"),
         ("max_label_values: many\n", "max_label_values: Expected `int`"),
+        ("web: {max_requests: -1}\n", "web.max_requests: Expected `int` >= 0"),
+        ("filesystem: {mount_timeout: 0s}\n", "filesystem.mount_timeout: a duration must be"),
+        ("max_kept_details: 0\n", "max_kept_details: Expected `int` >= 1"),
     ],
 )
 def test_check_config_names_the_bad_key(tmp_path, text, named):
@@ -104,3 +107,19 @@ def test_sigterm_stops_the_exporter_cleanly_while_it_serves(start_exporter):
     exporter.process.send_signal(signal.SIGTERM)
     assert exporter.process.wait(timeout=15) == 0
     assert "Traceback" not in exporter.log_text()
+
+
+def test_a_negative_max_requests_flag_is_refused_naming_it():
+    result = run("--web.max-requests", "-1")
+    assert result.returncode == 2
+    assert "--web.max-requests: must be 0 or more, got -1" in result.stderr
+
+
+def test_web_flags_override_only_what_they_give():
+    config = parse_config("web: {max_requests: 7, config_file: web.yml}")
+    flagged = config.with_web(listen_address="0.0.0.0:9999", config_file=None, max_requests=0)
+    assert (flagged.web.listen_address, flagged.web.config_file, flagged.web.max_requests) == (
+        "0.0.0.0:9999",
+        "web.yml",
+        0,
+    )
