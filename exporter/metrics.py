@@ -156,28 +156,35 @@ class WorkflowMetrics:
         )
 
 
+def _counter_by(
+    registry: CollectorRegistry,
+    name: str,
+    documentation: str,
+    label: str,
+    known: Iterable[str] = (),
+) -> Children[Counter]:
+    """A counter with one label, its ``known`` values created at 0."""
+    return Children(Counter(name, documentation, [label], registry=registry), known=known)
+
+
 class SelfMetrics:
     """How the exporter itself is doing: ingest, limits, build."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.events = Children(
-            Counter(
-                "autobot_exporter_events",
-                "Events accepted and applied, by type.",
-                ["type"],
-                registry=registry,
-            ),
+        self.events = _counter_by(
+            registry,
+            "autobot_exporter_events",
+            "Events accepted and applied, by type.",
+            "type",
             known=EVENT_TYPES,
         )
-        self.events_rejected = Children(
-            Counter(
-                "autobot_exporter_events_rejected",
-                "Events not applied, by reason (invalid: failed schema validation; malformed, "
-                "too_large, unsupported_media_type, unauthorized: whole request refused, "
-                "counted once per request).",
-                ["reason"],
-                registry=registry,
-            ),
+        self.events_rejected = _counter_by(
+            registry,
+            "autobot_exporter_events_rejected",
+            "Events not applied, by reason (invalid: failed schema validation; malformed, "
+            "too_large, unsupported_media_type, unauthorized: whole request refused, "
+            "counted once per request).",
+            "reason",
             known=get_args(RejectReason),
         )
         self.events_duplicate = Counter(
@@ -185,34 +192,28 @@ class SelfMetrics:
             "Events ignored because their event_id was already seen.",
             registry=registry,
         )
-        self.events_out_of_order = Children(
-            Counter(
-                "autobot_exporter_events_out_of_order",
-                "Events that could not be fully applied: a repeated workflow start or finish, a "
-                "repeat of a step or approval half still waiting for its partner, or a half whose "
-                "partner never came within workflow_ttl (a step end is then counted without its "
-                "duration).",
-                ["type"],
-                registry=registry,
-            ),
+        self.events_out_of_order = _counter_by(
+            registry,
+            "autobot_exporter_events_out_of_order",
+            "Events that could not be fully applied: a repeated workflow start or finish, a "
+            "repeat of a step or approval half still waiting for its partner, or a half whose "
+            "partner never came within workflow_ttl (a step end is then counted without its "
+            "duration).",
+            "type",
             known=EVENT_TYPES,
         )
-        self.label_overflow = Children(
-            Counter(
-                "autobot_exporter_label_overflow",
-                "Label values exported as 'other' because the label reached max_label_values.",
-                ["label"],
-                registry=registry,
-            )
+        self.label_overflow = _counter_by(
+            registry,
+            "autobot_exporter_label_overflow",
+            "Label values exported as 'other' because the label reached max_label_values.",
+            "label",
         )
-        self.workflows_expired = Children(
-            Counter(
-                "autobot_exporter_workflows_expired",
-                "Workflows finished as 'abandoned' by the exporter, by reason "
-                "(ttl: no finish within workflow_ttl; capacity: max_active_workflows reached).",
-                ["reason"],
-                registry=registry,
-            ),
+        self.workflows_expired = _counter_by(
+            registry,
+            "autobot_exporter_workflows_expired",
+            "Workflows finished as 'abandoned' by the exporter, by reason "
+            "(ttl: no finish within workflow_ttl; capacity: max_active_workflows reached).",
+            "reason",
             known=get_args(ExpiryReason),
         )
         self.history_evicted = Counter(
@@ -235,14 +236,12 @@ class SelfMetrics:
             "every workflow held; bounded by max_kept_details.",
             registry=registry,
         )
-        self.details_dropped = Children(
-            Counter(
-                "autobot_exporter_details_dropped",
-                "Details not kept for the JSON API (max_kept_details or max_steps_per_workflow "
-                "reached); they still count in the metrics.",
-                ["kind"],
-                registry=registry,
-            ),
+        self.details_dropped = _counter_by(
+            registry,
+            "autobot_exporter_details_dropped",
+            "Details not kept for the JSON API (max_kept_details or max_steps_per_workflow "
+            "reached); they still count in the metrics.",
+            "kind",
             known=get_args(DetailKind),
         )
         self.scrapes_refused = Counter(
