@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import uuid
 
 import pytest
 import requests
+
+from exporter.config import Config
 
 
 def unique(prefix: str) -> str:
@@ -176,3 +179,17 @@ def test_out_of_order_events_never_fail(shared_exporter):
     answer = shared_exporter.get(f"/api/metrics/workflow/{workflow}").json()
     assert answer["metrics"]["status"] == "completed"
     assert answer["metrics"]["failed_steps"] == 1
+
+
+def test_a_gzip_bomb_is_413_on_its_decompressed_size(shared_exporter):
+    """64 MiB of zeros gzipped is about 65 KB, far under max_body_bytes on the wire: the
+    limit counts the decompressed bytes as they are read, so it stops there."""
+    compressed = io.BytesIO()
+    with gzip.GzipFile(fileobj=compressed, mode="wb", compresslevel=9) as bomb:
+        zeros = bytes(1 << 20)
+        for _ in range(64):
+            bomb.write(zeros)
+    assert len(compressed.getvalue()) < Config().max_body_bytes
+    response = shared_exporter.post_events(compressed.getvalue(), **{"Content-Encoding": "gzip"})
+    assert response.status_code == 413
+    assert "max_body_bytes" in response.json()["message"]
