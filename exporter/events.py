@@ -130,15 +130,22 @@ def _split(body: bytes, ndjson: bool) -> tuple[list[msgspec.Raw], bool]:
             if line.strip():
                 try:
                     raws.append(_raw_decoder.decode(line))
-                except msgspec.DecodeError as error:
-                    raise MalformedBody(f"line {number}: {error}") from None
+                except (msgspec.DecodeError, RecursionError) as error:
+                    raise MalformedBody(f"line {number}: {_reason(error)}") from None
         return raws, True
     try:
         if body.lstrip()[:1] == b"[":
             return _raw_list_decoder.decode(body), True
         return [_raw_decoder.decode(body)], False
-    except msgspec.DecodeError as error:
-        raise MalformedBody(str(error)) from None
+    except (msgspec.DecodeError, RecursionError) as error:
+        raise MalformedBody(_reason(error)) from None
+
+
+def _reason(error: Exception) -> str:
+    """msgspec's message, or for a body nested deeper than the decoder goes, that."""
+    if isinstance(error, RecursionError):
+        return "nested too deeply to decode (events are flat objects)"
+    return str(error)
 
 
 def decode_events(body: bytes, ndjson: bool = False) -> DecodedBatch:

@@ -193,3 +193,21 @@ def test_a_gzip_bomb_is_413_on_its_decompressed_size(shared_exporter):
     response = shared_exporter.post_events(compressed.getvalue(), **{"Content-Encoding": "gzip"})
     assert response.status_code == 413
     assert "max_body_bytes" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("[" * 400_000 + "]" * 400_000, "application/json"),
+        (
+            '{"type": "workflow_started", "x": ' + '{"a": ' * 100_000 + "1" + "}" * 100_001,
+            "application/json",
+        ),
+        ("[" * 100_000 + "]" * 100_000 + "\n", "application/x-ndjson"),
+    ],
+    ids=["array", "object", "ndjson"],
+)
+def test_deeply_nested_json_is_400_not_500(shared_exporter, body, content_type):
+    response = shared_exporter.post_events(body, content_type=content_type)
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["message"]
