@@ -13,11 +13,13 @@ from aiohttp.typedefs import Middleware
 
 from exporter import dashboard_api, landing, scrape, system_api, workflow_api
 from exporter.auth import basic_auth_middleware
+from exporter.concurrency import ConcurrencyLimit
 from exporter.config import Config, read_token
 from exporter.errors import json_errors
 from exporter.ingest import post_events
 from exporter.keys import (
     CONFIG,
+    INGEST_LIMIT,
     INGEST_TOKEN,
     REGISTRY,
     SAMPLER,
@@ -28,7 +30,6 @@ from exporter.keys import (
 )
 from exporter.metrics import SelfMetrics, WorkflowMetrics, new_registry
 from exporter.sampler import Sampler
-from exporter.scrape_limit import ScrapeLimit
 from exporter.system_collector import SystemCollector
 from exporter.system_json import workflow_resource_usage
 from exporter.tracker import WorkflowTracker
@@ -92,7 +93,14 @@ def create_app(
     app[SELF_METRICS] = self_metrics
     app[TRACKER] = tracker
     app[SAMPLER] = sampler
-    app[SCRAPE_LIMIT] = ScrapeLimit(config.web.max_requests, self_metrics.scrapes_refused)
+    app[SCRAPE_LIMIT] = ConcurrencyLimit(
+        "web.max_requests", config.web.max_requests, self_metrics.scrapes_refused.inc
+    )
+    app[INGEST_LIMIT] = ConcurrencyLimit(
+        "max_concurrent_ingest",
+        config.max_concurrent_ingest,
+        self_metrics.events_rejected("too_many_requests").inc,
+    )
     token = read_token(config)
     if token is not None:
         app[INGEST_TOKEN] = token

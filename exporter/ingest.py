@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from exporter.auth import unauthorized
 from exporter.errors import json_error
 from exporter.events import MalformedBody, decode_events
-from exporter.keys import CONFIG, SELF_METRICS, TRACKER
+from exporter.keys import CONFIG, INGEST_LIMIT, SELF_METRICS, TRACKER
 from exporter.metrics import RejectReason
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,6 @@ def _refuse(request: web.Request, status: int, reason: RejectReason, message: st
 
 
 async def post_events(request: web.Request) -> web.Response:
-    config = request.app[CONFIG]
     refusal = unauthorized(request)
     if refusal is not None:
         request.app[SELF_METRICS].events_rejected("unauthorized").inc()
@@ -62,18 +61,39 @@ async def post_events(request: web.Request) -> web.Response:
             f"Content-Type {content_type!r} is not accepted; send application/json "
             "(one event or an array) or application/x-ndjson",
         )
+    body = await _read_body(request)
+    if isinstance(body, web.Response):
+        return body
+    return _apply(request, body, ndjson=content_type in NDJSON_TYPES)
+
+
+async def _read_body(request: web.Request) -> bytes | web.Response:
+    """The body, or the reply refusing it: 503 past max_concurrent_ingest, 413 past
+    max_body_bytes. Only this read awaits: from its end to the reply nothing else runs on
+    the loop, so at most max_concurrent_ingest bodies are held at once."""
+    limit = request.app[INGEST_LIMIT]
+    if not limit.try_acquire():
+        response = json_error(503, limit.refusal("ingest requests"))
+        response.headers[hdrs.RETRY_AFTER] = "1"
+        return response
+    max_body_bytes = request.app[CONFIG].max_body_bytes
     try:
-        body = await _read_limited(request, config.max_body_bytes)
+        return await _read_limited(request, max_body_bytes)
     except BodyTooLarge:
-        log.warning("refused an ingest body over max_body_bytes=%d", config.max_body_bytes)
+        log.warning("refused an ingest body over max_body_bytes=%d", max_body_bytes)
         return _refuse(
             request,
             413,
             "too_large",
-            f"body exceeds max_body_bytes ({config.max_body_bytes} bytes); send smaller batches",
+            f"body exceeds max_body_bytes ({max_body_bytes} bytes); send smaller batches",
         )
+    finally:
+        limit.release()
+
+
+def _apply(request: web.Request, body: bytes, ndjson: bool) -> web.Response:
     try:
-        batch = decode_events(body, ndjson=content_type in NDJSON_TYPES)
+        batch = decode_events(body, ndjson=ndjson)
     except MalformedBody as error:
         return _refuse(request, 400, "malformed", f"body is not valid JSON: {error}")
     accepted, duplicates = request.app[TRACKER].apply(event for _, event in batch.events)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from exporter.concurrency import ConcurrencyLimit
 from exporter.config import Config
 from exporter.metrics import SelfMetrics
 from exporter.sampler import Sampler
-from exporter.scrape_limit import ScrapeLimit
 from exporter.tracker import WorkflowTracker
 from exporter.web_config import WebConfigFile
 
@@ -19,4 +19,5 @@ TRACKER = web.AppKey("tracker", WorkflowTracker)
 SAMPLER = web.AppKey("sampler", Sampler)
 WEB_CONFIG = web.AppKey("web_config", WebConfigFile)
 INGEST_TOKEN = web.AppKey("ingest_token", str)
-SCRAPE_LIMIT = web.AppKey("scrape_limit", ScrapeLimit)
+SCRAPE_LIMIT = web.AppKey("scrape_limit", ConcurrencyLimit)
+INGEST_LIMIT = web.AppKey("ingest_limit", ConcurrencyLimit)

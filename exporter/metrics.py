@@ -32,7 +32,12 @@ ABANDONED = "abandoned"
 FINISH_STATUSES = (*get_args(WorkflowStatus), ABANDONED)
 StepStatus = Literal["success", "failure"]
 RejectReason = Literal[
-    "invalid", "malformed", "too_large", "unsupported_media_type", "unauthorized"
+    "invalid",
+    "malformed",
+    "too_large",
+    "unsupported_media_type",
+    "unauthorized",
+    "too_many_requests",
 ]
 ExpiryReason = Literal["ttl", "capacity"]
 DetailKind = Literal["step", "approval", "resource_key", "agent"]
@@ -182,8 +187,8 @@ class SelfMetrics:
             registry,
             "autobot_exporter_events_rejected",
             "Events not applied, by reason (invalid: failed schema validation; malformed, "
-            "too_large, unsupported_media_type, unauthorized: whole request refused, "
-            "counted once per request).",
+            "too_large, unsupported_media_type, unauthorized, too_many_requests: whole request "
+            "refused, counted once per request).",
             "reason",
             known=get_args(RejectReason),
         )

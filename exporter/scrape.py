@@ -14,7 +14,7 @@ from aiohttp import hdrs, web
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
-from exporter.keys import CONFIG, REGISTRY, SCRAPE_LIMIT
+from exporter.keys import REGISTRY, SCRAPE_LIMIT
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -27,11 +27,7 @@ async def metrics(request: web.Request) -> web.Response:
     encoder, content_type = choose_encoder(",".join(request.headers.getall(hdrs.ACCEPT, [])))
     limit = request.app[SCRAPE_LIMIT]
     if not limit.try_acquire():
-        return web.Response(
-            status=503,
-            text=f"Limit of concurrent requests reached ({request.app[CONFIG].web.max_requests}),"
-            " try again later.\n",
-        )
+        return web.Response(status=503, text=limit.refusal("/metrics renders") + "\n")
     try:
         body = await asyncio.to_thread(encoder, registry)
     finally:

@@ -53,6 +53,7 @@ def test_check_config_accepts_a_valid_file(tmp_path):
         ("web: {max_requests: -1}\n", "web.max_requests: Expected `int` >= 0"),
         ("filesystem: {mount_timeout: 0s}\n", "filesystem.mount_timeout: a duration must be"),
         ("max_kept_details: 0\n", "max_kept_details: Expected `int` >= 1"),
+        ("max_concurrent_ingest: -1\n", "max_concurrent_ingest: Expected `int` >= 0"),
     ],
 )
 def test_check_config_names_the_bad_key(tmp_path, text, named):

@@ -5,12 +5,14 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import socket
 import uuid
 
 import pytest
 import requests
 
 from exporter.config import Config
+from tests.support.processes import wait_until
 
 
 def unique(prefix: str) -> str:
@@ -211,3 +213,29 @@ def test_deeply_nested_json_is_400_not_500(shared_exporter, body, content_type):
     response = shared_exporter.post_events(body, content_type=content_type)
     assert response.status_code == 400
     assert "nested too deeply" in response.json()["message"]
+
+
+def test_ingest_past_max_concurrent_ingest_is_503_until_a_slot_frees(start_exporter):
+    exporter = start_exporter("max_concurrent_ingest: 1\n")
+    held_body = json.dumps(started("held")).encode()
+    with socket.create_connection(("127.0.0.1", exporter.port), timeout=10) as held:
+        held.sendall(
+            b"POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(held_body)}\r\n\r\n".encode()
+            + held_body[:5]
+        )
+        # a list, because a requests.Response with a 5xx status is falsy
+        [refused] = wait_until(
+            lambda: [
+                r for r in [exporter.post_events(started(unique("other")))] if r.status_code == 503
+            ],
+            15,
+            "a second ingest to be refused while the first body is held",
+        )
+        assert "max_concurrent_ingest" in refused.json()["message"]
+        assert refused.headers["Retry-After"] == "1"
+        held.sendall(held_body[5:])
+        assert held.recv(4096).startswith(b"HTTP/1.1 202")
+    assert exporter.post_events(started(unique("after"))).status_code == 202
+    get = exporter.sample_getter()
+    assert get("autobot_exporter_events_rejected_total", reason="too_many_requests") >= 1
