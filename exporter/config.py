@@ -191,6 +191,7 @@ class Config(_Section, frozen=True):
     max_steps_per_workflow: PositiveInt = 1_000
     max_kept_details: PositiveInt = 200_000
     max_concurrent_ingest: Annotated[int, msgspec.Meta(ge=0)] = 64
+    ingest_read_timeout: DurationSeconds = DurationSeconds(30.0)
     max_pending_pairs: PositiveInt = 100_000
     dedup_window: PositiveInt = 100_000
     workflow_ttl: DurationSeconds = DurationSeconds(3600.0)

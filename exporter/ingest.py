@@ -8,6 +8,7 @@ ids make it idempotent). A body that is not JSON at all is refused whole with 40
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import hdrs, web
@@ -69,16 +70,27 @@ async def post_events(request: web.Request) -> web.Response:
 
 async def _read_body(request: web.Request) -> bytes | web.Response:
     """The body, or the reply refusing it: 503 past max_concurrent_ingest, 413 past
-    max_body_bytes. Only this read awaits: from its end to the reply nothing else runs on
-    the loop, so at most max_concurrent_ingest bodies are held at once."""
+    max_body_bytes, 408 when it does not arrive within ingest_read_timeout (a stalled
+    client would otherwise hold its slot for ever). Only this read awaits: from its end to
+    the reply nothing else runs on the loop, so at most max_concurrent_ingest bodies are
+    held at once."""
     limit = request.app[INGEST_LIMIT]
     if not limit.try_acquire():
         response = json_error(503, limit.refusal("ingest requests"))
         response.headers[hdrs.RETRY_AFTER] = "1"
         return response
-    max_body_bytes = request.app[CONFIG].max_body_bytes
+    config = request.app[CONFIG]
+    max_body_bytes = config.max_body_bytes
     try:
-        return await _read_limited(request, max_body_bytes)
+        async with asyncio.timeout(config.ingest_read_timeout):
+            return await _read_limited(request, max_body_bytes)
+    except TimeoutError:
+        return _refuse(
+            request,
+            408,
+            "read_timeout",
+            f"the body did not arrive within ingest_read_timeout ({config.ingest_read_timeout:g}s)",
+        )
     except BodyTooLarge:
         log.warning("refused an ingest body over max_body_bytes=%d", max_body_bytes)
         return _refuse(

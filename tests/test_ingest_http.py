@@ -239,3 +239,20 @@ def test_ingest_past_max_concurrent_ingest_is_503_until_a_slot_frees(start_expor
     assert exporter.post_events(started(unique("after"))).status_code == 202
     get = exporter.sample_getter()
     assert get("autobot_exporter_events_rejected_total", reason="too_many_requests") >= 1
+
+
+def test_a_stalled_body_is_408_after_ingest_read_timeout(start_exporter):
+    exporter = start_exporter("ingest_read_timeout: 500ms\n")
+    body = json.dumps(started("stalled")).encode()
+    with socket.create_connection(("127.0.0.1", exporter.port), timeout=10) as stalled:
+        stalled.sendall(
+            b"POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body[:5]
+        )
+        reply = stalled.recv(4096)  # the socket's 10 s timeout is the test's deadline
+    assert reply.startswith(b"HTTP/1.1 408")
+    assert b"ingest_read_timeout (0.5s)" in reply
+    get = exporter.sample_getter()
+    assert get("autobot_exporter_events_rejected_total", reason="read_timeout") == 1
+    assert get("autobot_workflows_started_total", complexity="unknown") is None
