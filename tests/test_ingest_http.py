@@ -215,15 +215,22 @@ def test_deeply_nested_json_is_400_not_500(shared_exporter, body, content_type):
     assert "nested too deeply" in response.json()["message"]
 
 
+def half_sent(exporter, body: bytes) -> socket.socket:
+    """A connection that sent an ingest request's headers and the first 5 bytes of its
+    body, and holds the rest (the caller sends ``body[5:]``, or not); 10 s socket timeout."""
+    connection = socket.create_connection(("127.0.0.1", exporter.port), timeout=10)
+    connection.sendall(
+        b"POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body[:5]
+    )
+    return connection
+
+
 def test_ingest_past_max_concurrent_ingest_is_503_until_a_slot_frees(start_exporter):
     exporter = start_exporter("max_concurrent_ingest: 1\n")
     held_body = json.dumps(started("held")).encode()
-    with socket.create_connection(("127.0.0.1", exporter.port), timeout=10) as held:
-        held.sendall(
-            b"POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            + f"Content-Length: {len(held_body)}\r\n\r\n".encode()
-            + held_body[:5]
-        )
+    with half_sent(exporter, held_body) as held:
         # a list, because a requests.Response with a 5xx status is falsy
         [refused] = wait_until(
             lambda: [
@@ -243,13 +250,7 @@ def test_ingest_past_max_concurrent_ingest_is_503_until_a_slot_frees(start_expor
 
 def test_a_stalled_body_is_408_after_ingest_read_timeout(start_exporter):
     exporter = start_exporter("ingest_read_timeout: 500ms\n")
-    body = json.dumps(started("stalled")).encode()
-    with socket.create_connection(("127.0.0.1", exporter.port), timeout=10) as stalled:
-        stalled.sendall(
-            b"POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            + f"Content-Length: {len(body)}\r\n\r\n".encode()
-            + body[:5]
-        )
+    with half_sent(exporter, json.dumps(started("stalled")).encode()) as stalled:
         reply = stalled.recv(4096)  # the socket's 10 s timeout is the test's deadline
     assert reply.startswith(b"HTTP/1.1 408")
     assert b"ingest_read_timeout (0.5s)" in reply
