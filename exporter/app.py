@@ -21,6 +21,7 @@ from exporter.keys import (
     CONFIG,
     INGEST_LIMIT,
     INGEST_TOKEN,
+    LOGGED_REFUSALS,
     REGISTRY,
     SAMPLER,
     SCRAPE_LIMIT,
@@ -96,6 +97,7 @@ def create_app(
     app[SCRAPE_LIMIT] = ConcurrencyLimit(
         "web.max_requests", config.web.max_requests, self_metrics.scrapes_refused.inc
     )
+    app[LOGGED_REFUSALS] = set()
     app[INGEST_LIMIT] = ConcurrencyLimit(
         "max_concurrent_ingest",
         config.max_concurrent_ingest,

@@ -16,7 +16,7 @@ from aiohttp import hdrs, web
 from exporter.auth import unauthorized
 from exporter.errors import json_error
 from exporter.events import MalformedBody, decode_events
-from exporter.keys import CONFIG, INGEST_LIMIT, SELF_METRICS, TRACKER
+from exporter.keys import CONFIG, INGEST_LIMIT, LOGGED_REFUSALS, SELF_METRICS, TRACKER
 from exporter.metrics import RejectReason
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,18 @@ async def _read_limited(request: web.Request, limit: int) -> bytes:
 
 
 def _refuse(request: web.Request, status: int, reason: RejectReason, message: str) -> web.Response:
+    """Count the refused request; log the first of each reason, not every one."""
     request.app[SELF_METRICS].events_rejected(reason).inc()
+    logged = request.app[LOGGED_REFUSALS]
+    if reason not in logged:
+        logged.add(reason)
+        log.warning(
+            "refused an ingest request (%d %s): %s; further ones are only counted in "
+            "autobot_exporter_events_rejected_total",
+            status,
+            reason,
+            message,
+        )
     return json_error(status, message)
 
 
@@ -92,7 +103,6 @@ async def _read_body(request: web.Request) -> bytes | web.Response:
             f"the body did not arrive within ingest_read_timeout ({config.ingest_read_timeout:g}s)",
         )
     except BodyTooLarge:
-        log.warning("refused an ingest body over max_body_bytes=%d", max_body_bytes)
         return _refuse(
             request,
             413,

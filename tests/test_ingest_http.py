@@ -148,7 +148,9 @@ def test_body_over_the_limit_is_413_with_or_without_length(start_exporter):
     assert (
         exporter.sample_getter()("autobot_exporter_events_rejected_total", reason="too_large") == 2
     )
-    assert "max_body_bytes=2048" in exporter.log_text()
+    log = exporter.log_text()
+    assert log.count("refused an ingest request (413 too_large)") == 1, "logged once, not twice"
+    assert "max_body_bytes (2048 bytes)" in log
 
 
 def test_bearer_token_is_required_when_configured(start_exporter, tmp_path):
