@@ -44,6 +44,12 @@ async def _read_limited(request: web.Request, limit: int) -> bytes:
 
 
 def _refuse(request: web.Request, status: int, reason: RejectReason, message: str) -> web.Response:
+    return _refused(request, json_error(status, message), reason, message)
+
+
+def _refused(
+    request: web.Request, response: web.Response, reason: RejectReason, message: str
+) -> web.Response:
     """Count the refused request; log the first of each reason, not every one."""
     request.app[SELF_METRICS].events_rejected(reason).inc()
     logged = request.app[LOGGED_REFUSALS]
@@ -52,18 +58,17 @@ def _refuse(request: web.Request, status: int, reason: RejectReason, message: st
         log.warning(
             "refused an ingest request (%d %s): %s; further ones are only counted in "
             "autobot_exporter_events_rejected_total",
-            status,
+            response.status,
             reason,
             message,
         )
-    return json_error(status, message)
+    return response
 
 
 async def post_events(request: web.Request) -> web.Response:
     refusal = unauthorized(request)
     if refusal is not None:
-        request.app[SELF_METRICS].events_rejected("unauthorized").inc()
-        return refusal
+        return _refused(request, refusal, "unauthorized", "no valid bearer token")
     content_type = request.content_type if "Content-Type" in request.headers else "application/json"
     if content_type not in JSON_TYPES | NDJSON_TYPES:
         return _refuse(

@@ -164,6 +164,10 @@ def test_bearer_token_is_required_when_configured(start_exporter, tmp_path):
     assert (missing.status_code, wrong.status_code, right.status_code) == (401, 401, 202)
     assert missing.headers["WWW-Authenticate"].startswith("Bearer")
     assert exporter.get("/metrics").status_code == 200
+    get = exporter.sample_getter()
+    assert get("autobot_exporter_events_rejected_total", reason="unauthorized") == 2
+    assert exporter.log_text().count("refused an ingest request (401 unauthorized)") == 1
+    assert "s3cret" not in exporter.log_text()
 
 
 def test_out_of_order_events_never_fail(shared_exporter):
