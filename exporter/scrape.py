@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import hdrs, web
-from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
+from exporter.exposition import choose
 from exporter.keys import REGISTRY, SCRAPE_LIMIT
 
 
@@ -24,7 +24,7 @@ async def metrics(request: web.Request) -> web.Response:
     registry: Collector = request.app[REGISTRY]
     if names:
         registry = request.app[REGISTRY].restricted_registry(names)
-    encoder, content_type = choose_encoder(",".join(request.headers.getall(hdrs.ACCEPT, [])))
+    encoder, content_type = choose(",".join(request.headers.getall(hdrs.ACCEPT, [])))
     limit = request.app[SCRAPE_LIMIT]
     if not limit.try_acquire():
         return web.Response(status=503, text=limit.refusal("/metrics renders") + "\n")
