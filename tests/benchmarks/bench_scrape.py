@@ -20,6 +20,16 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from prometheus_client.exposition import generate_latest as client_python_text
+from prometheus_client.openmetrics.exposition import (
+    generate_latest as client_python_openmetrics,
+)
+
+from exporter.app import create_app
+from exporter.config import Config
+from exporter.events import decode_events
+from exporter.exposition import choose
+from exporter.keys import REGISTRY, TRACKER
 from tests.support.processes import Exporter
 
 LABEL_CAP = 64
@@ -106,6 +116,29 @@ async def while_scraping(url: str, posts: int) -> tuple[list[float], list[float]
     return latencies, scrapes
 
 
+def render_ms(renders: int) -> list[tuple[str, float, float]]:
+    """In-process render time of the capped registry per format: the exporter's encoder and
+    client_python's, alternated in the same loop."""
+    app = create_app(Config())
+    events = decode_events(json.dumps(worst_case_events()).encode()).events
+    app[TRACKER].apply(event for _, event in events)
+    registry = app[REGISTRY]
+    rows = []
+    for name, accept, standard in (
+        ("text", "", client_python_text),
+        ("OpenMetrics", "application/openmetrics-text", client_python_openmetrics),
+    ):
+        ours, _ = choose(accept)
+        times: dict[str, list[float]] = {"ours": [], "standard": []}
+        for _ in range(renders):
+            for key, encoder in (("ours", ours), ("standard", standard)):
+                began = time.perf_counter()
+                encoder(registry)
+                times[key].append((time.perf_counter() - began) * 1000)
+        rows.append((name, statistics.median(times["ours"]), statistics.median(times["standard"])))
+    return rows
+
+
 def summary(values: list[float]) -> str:
     ordered = sorted(values)
     p99 = ordered[max(0, int(len(ordered) * 0.99) - 1)]
@@ -115,6 +148,7 @@ def summary(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=400)
+    parser.add_argument("--renders", type=int, default=10)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         exporter = Exporter(Path(directory))
@@ -128,6 +162,11 @@ def main() -> None:
     print(f"/metrics at the label caps, {lines} lines: {summary(scrapes)} ({len(scrapes)} scrapes)")
     print(f"single-event POST while scraping back to back: {summary(during)}")
     print(f"  reference, the same POSTs with no scraper:   {summary(quiet)}")
+    for name, ours, standard in render_ms(args.renders):
+        print(
+            f"render in-process, {name}: {ours:.0f} ms; reference, client_python's encoder: "
+            f"{standard:.0f} ms ({standard / ours:.1f}x)"
+        )
 
 
 if __name__ == "__main__":
