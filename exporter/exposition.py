@@ -97,7 +97,10 @@ def _text(registry: Collector) -> bytes:
     for metric in registry.collect():
         name = names.metric(metric.name + _TEXT_NAME_SUFFIX.get(metric.type, ""))
         help_text = metric.documentation.replace("\\", r"\\").replace("\n", r"\n")
-        output.append(f"# HELP {name} {help_text}\n# TYPE {name} {_TEXT_TYPES[metric.type]}\n")
+        text_type = _TEXT_TYPES.get(metric.type)
+        if text_type is None:
+            raise _Unsupported(metric.type)
+        output.append(f"# HELP {name} {help_text}\n# TYPE {name} {text_type}\n")
         openmetrics_only = {metric.name + suffix for suffix in _OPENMETRICS_ONLY_SUFFIXES}
         for sample in metric.samples:
             if sample.name in openmetrics_only:
