@@ -22,7 +22,7 @@ async def get_dashboard(request: web.Request) -> web.Response:
     current = system_health["current_metrics"]
     dashboard = {
         "timestamp": iso_time(tracker.now()),
-        "workflow_performance": window_summary(tracker, DASHBOARD_WINDOW_HOURS),
+        "workflow_performance": await window_summary(tracker, DASHBOARD_WINDOW_HOURS),
         "system_health": system_health,
         "resource_usage": window_resources(request, DASHBOARD_RESOURCE_MINUTES),
         "current_status": {

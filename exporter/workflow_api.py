@@ -1,14 +1,22 @@
-"""The workflow routes of the original AutoBot metrics router, under ``/api/metrics``."""
+"""The workflow routes of the original AutoBot metrics router, under ``/api/metrics``.
+
+The summary and the export read the whole history (an export of 10,000 workflows took a
+second): they run in a worker thread, on lists of records taken on the event loop. The loop
+may still update a record's fields meanwhile, one at a time; the answer is a moment's
+picture, as the original's was.
+"""
 
 from __future__ import annotations
 
-import json
+import asyncio
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
 from exporter.errors import QueryError, json_error, query_int
 from exporter.keys import TRACKER
+from exporter.records import ActiveWorkflow, FinishedWorkflow
 from exporter.summary import performance_summary
 from exporter.tracker import WorkflowTracker
 from exporter.workflow_json import finished_view, iso_time, running_view
@@ -19,8 +27,11 @@ WINDOW_HOURS_DEFAULT, WINDOW_HOURS_MAX = 24, 168
 DASHBOARD_WINDOW_HOURS = 24
 
 
-def window_summary(tracker: WorkflowTracker, hours: int) -> dict[str, Any]:
-    return performance_summary(tracker.history(), tracker.active_count, hours, tracker.now())
+async def window_summary(tracker: WorkflowTracker, hours: int) -> dict[str, Any]:
+    history = list(tracker.history())
+    return await asyncio.to_thread(
+        performance_summary, history, tracker.active_count, hours, tracker.now()
+    )
 
 
 @routes.get("/api/metrics/workflow/{workflow_id}")
@@ -40,17 +51,23 @@ async def get_workflow(request: web.Request) -> web.Response:
 @routes.get("/api/metrics/performance/summary")
 async def get_performance_summary(request: web.Request) -> web.Response:
     hours = query_int(request, "time_window_hours", WINDOW_HOURS_DEFAULT, 1, WINDOW_HOURS_MAX)
-    summary = window_summary(request.app[TRACKER], hours)
+    summary = await window_summary(request.app[TRACKER], hours)
     return web.json_response({"success": True, "performance_summary": summary})
 
 
-def workflow_export(tracker: WorkflowTracker) -> dict[str, Any]:
-    now = tracker.now()
-    return {
+def export_body(
+    export_format: str, now: float, active: list[ActiveWorkflow], history: list[FinishedWorkflow]
+) -> bytes:
+    """The export reply, with ``data`` a JSON string as the original's (msgspec encodes
+    both levels in a quarter of json.dumps' time)."""
+    data = {
         "export_timestamp": iso_time(now),
-        "active_workflows": {r.workflow_id: running_view(r, now) for r in tracker.active()},
-        "workflow_history": [finished_view(w) for w in tracker.history()],
+        "active_workflows": {r.workflow_id: running_view(r, now) for r in active},
+        "workflow_history": [finished_view(w) for w in history],
     }
+    return msgspec.json.encode(
+        {"success": True, "format": export_format, "data": msgspec.json.encode(data).decode()}
+    )
 
 
 def require_json_format(request: web.Request) -> str:
@@ -64,5 +81,8 @@ def require_json_format(request: web.Request) -> str:
 @routes.get("/api/metrics/export/workflow")
 async def export_workflow(request: web.Request) -> web.Response:
     export_format = require_json_format(request)
-    data = json.dumps(workflow_export(request.app[TRACKER]))
-    return web.json_response({"success": True, "format": export_format, "data": data})
+    tracker = request.app[TRACKER]
+    body = await asyncio.to_thread(
+        export_body, export_format, tracker.now(), list(tracker.active()), list(tracker.history())
+    )
+    return web.Response(body=body, content_type="application/json")

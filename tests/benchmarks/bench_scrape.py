@@ -98,22 +98,23 @@ async def post_latencies_ms(url: str, posts: int, prefix: str) -> list[float]:
         return latencies
 
 
-async def scrape_forever(url: str, durations: list[float]) -> None:
+async def get_forever(url: str, durations: list[float]) -> None:
     async with aiohttp.ClientSession() as session:
         while True:
             began = time.perf_counter()
-            async with session.get(url + "/metrics") as reply:
+            async with session.get(url) as reply:
                 await reply.read()
             durations.append((time.perf_counter() - began) * 1000)
 
 
-async def while_scraping(url: str, posts: int) -> tuple[list[float], list[float]]:
-    scrapes: list[float] = []
-    scraper = asyncio.create_task(scrape_forever(url, scrapes))
+async def while_getting(base: str, path: str, posts: int) -> tuple[list[float], list[float]]:
+    """Single-event POST latencies while ``path`` is fetched back to back, and the fetches'."""
+    fetches: list[float] = []
+    getter = asyncio.create_task(get_forever(base + path, fetches))
     await asyncio.sleep(0.2)
-    latencies = await post_latencies_ms(url, posts, "during")
-    scraper.cancel()
-    return latencies, scrapes
+    latencies = await post_latencies_ms(base, posts, f"during{path}")
+    getter.cancel()
+    return latencies, fetches
 
 
 def render_ms(renders: int) -> list[tuple[str, float, float]]:
@@ -156,7 +157,7 @@ def main() -> None:
             exporter.post_events(worst_case_events())
             lines = exporter.metrics_text().count("\n")
             quiet = asyncio.run(post_latencies_ms(exporter.url, args.posts, "quiet"))
-            during, scrapes = asyncio.run(while_scraping(exporter.url, args.posts))
+            during, scrapes = asyncio.run(while_getting(exporter.url, "/metrics", args.posts))
         finally:
             exporter.stop()
     print(f"/metrics at the label caps, {lines} lines: {summary(scrapes)} ({len(scrapes)} scrapes)")
