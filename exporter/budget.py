@@ -21,7 +21,7 @@ class DetailBudget:
     def __init__(self, limit: int, self_metrics: SelfMetrics) -> None:
         self._limit = limit
         self._used = 0
-        self._kept = self_metrics.details_kept
+        self_metrics.details_kept.set_function(lambda: self._used)
         self._dropped = self_metrics.details_dropped
         self._logged = False
 
@@ -29,7 +29,6 @@ class DetailBudget:
         """Reserve up to ``count`` units; returns how many were granted."""
         granted = max(0, min(count, self._limit - self._used))
         self._used += granted
-        self._kept.set(self._used)
         if granted < count:
             self.drop(kind, count - granted)
             if not self._logged:
@@ -49,4 +48,3 @@ class DetailBudget:
 
     def release(self, count: int) -> None:
         self._used -= count
-        self._kept.set(self._used)

@@ -90,7 +90,13 @@ class WorkflowTracker:
             ResourceSample: self._resource_sample,
             WorkflowFinished: self._workflow_finished,
         }
-        self._update_tracked_gauges()
+        # read when scraped, not pushed after every batch
+        tracked = self_metrics.workflows_tracked
+        tracked("active").set_function(lambda: len(self._active))
+        tracked("history").set_function(lambda: len(self._history))
+        self_metrics.unmatched_events.set_function(
+            lambda: self._steps.open_count + self._approvals.open_count
+        )
 
     # ---- public API -------------------------------------------------------------------
 
@@ -107,7 +113,6 @@ class WorkflowTracker:
             self._self.events(event_type(event)).inc()
             accepted += 1
         self._drain_pairs(self._clock() - self._config.workflow_ttl)
-        self._update_tracked_gauges()
         return accepted, duplicates
 
     def expire(self) -> None:
@@ -121,7 +126,6 @@ class WorkflowTracker:
                 break
             self._evict(oldest, now, reason="ttl")
         self._drain_pairs(deadline)
-        self._update_tracked_gauges()
 
     def active(self) -> Iterator[ActiveWorkflow]:
         return iter(self._active.values())
@@ -407,9 +411,3 @@ class WorkflowTracker:
                 "the oldest finished workflows leave the JSON API "
                 "(autobot_exporter_history_evicted_total)",
             )
-
-    def _update_tracked_gauges(self) -> None:
-        tracked = self._self.workflows_tracked
-        tracked("active").set(len(self._active))
-        tracked("history").set(len(self._history))
-        self._self.unmatched_events.set(self._steps.open_count + self._approvals.open_count)
