@@ -21,6 +21,7 @@ from typing import Any
 import psutil
 
 from exporter.config import FilesystemConfig
+from exporter.failure_log import FailureLog
 from exporter.snapshot import DiskUsage
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class FilesystemReader:
         self._ps = ps
         self._lock = threading.Lock()
         self._stuck: set[str] = set()
-        self._failing: set[str] = set()
+        self._failure_log = FailureLog(log, "statvfs of")
 
     def read(self) -> Filesystems:
         usage = []
@@ -129,17 +130,9 @@ class FilesystemReader:
                 )
                 return None
         if call.error is not None:
-            if mountpoint not in self._failing:
-                self._failing.add(mountpoint)
-                log.warning(
-                    "statvfs of %s failed (logged once until it recovers): %r",
-                    mountpoint,
-                    call.error,
-                )
+            self._failure_log.failed(mountpoint, call.error)
             return None
-        if mountpoint in self._failing:
-            self._failing.discard(mountpoint)
-            log.info("statvfs of %s recovered", mountpoint)
+        self._failure_log.succeeded(mountpoint)
         return call.result
 
     def _returned(self, call: _StatvfsCall) -> None:

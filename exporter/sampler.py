@@ -22,6 +22,7 @@ import psutil
 
 from exporter.cgroup import NO_CGROUP, CgroupReader
 from exporter.config import Config
+from exporter.failure_log import FailureLog
 from exporter.filesystems import NO_FILESYSTEMS, FilesystemReader
 from exporter.host import CpuReader, read_load, read_memory, read_network
 from exporter.process_groups import ProcessGroupScanner
@@ -56,7 +57,7 @@ class Sampler:
         self._filesystems = FilesystemReader(config.filesystem, ps)
         self._groups = ProcessGroupScanner(config.process_groups, ps, own_pid)
         self._history: deque[Snapshot] = deque(maxlen=config.resource_history_samples)
-        self._failing: set[str] = set()
+        self._failure_log = FailureLog(log, "sampling")
         self.failures: Counter[str] = Counter()
         """Failed passes since start, by piece."""
         self.latest: Snapshot | None = None
@@ -94,13 +95,9 @@ class Sampler:
         except Exception as error:  # any failure of one piece must not stop the others
             value = None
             self.failures[name] += 1
-            if name not in self._failing:
-                self._failing.add(name)
-                log.warning("sampling %s failed (logged once until it recovers): %r", name, error)
+            self._failure_log.failed(name, error)
         else:
-            if name in self._failing:
-                self._failing.discard(name)
-                log.info("sampling %s recovered", name)
+            self._failure_log.succeeded(name)
         results[name] = CollectorResult(value is not None, time.perf_counter() - began)
         return value
 
