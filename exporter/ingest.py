@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 JSON_TYPES = frozenset({"application/json"})
 NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"})
+ACCEPTED_TYPES = JSON_TYPES | NDJSON_TYPES
 READ_CHUNK_BYTES = 64 * 1024
 MAX_REPORTED_ERRORS = 100
 """A 1 MiB body can hold ~100k bad events; the reply lists the first ones and the count."""
@@ -70,7 +71,7 @@ async def post_events(request: web.Request) -> web.Response:
     if refusal is not None:
         return _refused(request, refusal, "unauthorized", "no valid bearer token")
     content_type = request.content_type if "Content-Type" in request.headers else "application/json"
-    if content_type not in JSON_TYPES | NDJSON_TYPES:
+    if content_type not in ACCEPTED_TYPES:
         return _refuse(
             request,
             415,
