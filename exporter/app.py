@@ -11,17 +11,21 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from exporter import dashboard_api, landing, scrape, system_api, workflow_api
-from exporter.auth import basic_auth_middleware
-from exporter.concurrency import ConcurrencyLimit
 from exporter.config import Config, read_token
-from exporter.errors import json_errors
-from exporter.ingest import post_events
-from exporter.keys import (
+from exporter.jsonapi import dashboard_routes, system_routes, workflow_routes
+from exporter.jsonapi.system_json import workflow_resource_usage
+from exporter.system.collector import SystemCollector
+from exporter.system.sampler import Sampler
+from exporter.web import landing, scrape
+from exporter.web.auth import basic_auth_middleware
+from exporter.web.concurrency import ConcurrencyLimit
+from exporter.web.errors import json_errors
+from exporter.web.ingest import new_refusals_log, post_events
+from exporter.web.keys import (
     CONFIG,
     INGEST_LIMIT,
+    INGEST_REFUSALS_LOG,
     INGEST_TOKEN,
-    LOGGED_REFUSALS,
     REGISTRY,
     SAMPLER,
     SCRAPE_LIMIT,
@@ -29,12 +33,9 @@ from exporter.keys import (
     TRACKER,
     WEB_CONFIG,
 )
-from exporter.metrics import SelfMetrics, WorkflowMetrics, new_registry
-from exporter.sampler import Sampler
-from exporter.system_collector import SystemCollector
-from exporter.system_json import workflow_resource_usage
-from exporter.tracker import WorkflowTracker
-from exporter.web_config import BasicAuth, WebConfigFile, load_web_config
+from exporter.web.web_config import BasicAuth, WebConfigFile, load_web_config
+from exporter.workflows.metrics import SelfMetrics, WorkflowMetrics, new_registry
+from exporter.workflows.tracker import WorkflowTracker
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ def create_app(
     app[SCRAPE_LIMIT] = ConcurrencyLimit(
         "web.max_requests", config.web.max_requests, self_metrics.scrapes_refused.inc
     )
-    app[LOGGED_REFUSALS] = set()
+    app[INGEST_REFUSALS_LOG] = new_refusals_log()
     app[INGEST_LIMIT] = ConcurrencyLimit(
         "max_concurrent_ingest",
         config.max_concurrent_ingest,
@@ -108,7 +109,7 @@ def create_app(
         app[INGEST_TOKEN] = token
     app.router.add_get("/metrics", scrape.metrics)
     app.router.add_post("/api/v1/events", post_events)
-    for module in (landing, workflow_api, system_api, dashboard_api):
+    for module in (landing, workflow_routes, system_routes, dashboard_routes):
         app.router.add_routes(module.routes)
     app.cleanup_ctx.append(_background_tasks)
     return app

@@ -13,11 +13,11 @@ from aiohttp import web
 
 from exporter import __version__
 from exporter.app import create_app
+from exporter.artifacts.rules import render_rules
 from exporter.config import DEFAULT_LISTEN_ADDRESS, ConfigError, load_config
 from exporter.demo import DemoOptions, run_demo
-from exporter.keys import WEB_CONFIG
-from exporter.rules import render_rules
-from exporter.web_config import server_ssl_context
+from exporter.web.keys import WEB_CONFIG
+from exporter.web.web_config import server_ssl_context
 
 log = logging.getLogger("exporter")
 
@@ -170,7 +170,7 @@ def _print_rules(config_file: str | None) -> int:
 
 def _write_dashboards(config_file: str | None, output: str) -> int:
     try:
-        from exporter.dashboards import render_dashboards  # noqa: PLC0415 - optional extra
+        from exporter.artifacts.dashboards import render_dashboards  # noqa: PLC0415 - optional extra
     except ImportError:
         print("FAILED: install the dashboards extra: pip install '.[dashboards]'", file=sys.stderr)
         return 1

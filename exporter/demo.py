@@ -14,7 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from exporter.client import AsyncMetricsClient
+from autobot_exporter_client import AsyncMetricsClient
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from exporter.cgroup import CgroupReader
+from exporter.system.cgroup import CgroupReader
 
 
 def write(root: Path, files: dict[str, str]) -> None:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from autobot_exporter_client import AsyncMetricsClient, ClientSettings, DeliveryStats, MetricsClient
+from autobot_exporter_client.core import EventBuffer, Outcome, backoff_delay, classify, settle
+from autobot_exporter_client.recorder import numeric_fields
 
-from exporter.client import AsyncMetricsClient, ClientSettings, DeliveryStats, MetricsClient
-from exporter.client.core import EventBuffer, Outcome, backoff_delay, classify, settle
-from exporter.client.recorder import numeric_fields
 from tests.support.processes import ManagedProcess, free_port, wait_until
 
 SLOW_SERVER = Path(__file__).parent / "support" / "slow_server.py"
@@ -311,7 +311,7 @@ def test_async_client_calls_do_not_block_the_loop_on_a_slow_exporter(slow_export
 def test_pending_events_are_flushed_at_interpreter_exit(start_exporter):
     exporter = start_exporter()
     script = textwrap.dedent(f"""
-        from exporter.client import MetricsClient
+        from autobot_exporter_client import MetricsClient
         client = MetricsClient({exporter.url!r}, flush_interval=3600)
         for n in range(25):
             client.start_workflow_tracking(f"exit-{{n}}", {{"complexity": "at-exit"}})

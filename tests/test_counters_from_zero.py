@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import get_args
 
+from exporter.artifacts.rules import alert_rules
 from exporter.config import Config
-from exporter.events import EVENT_TYPES
-from exporter.metrics import ExpiryReason, RejectReason
-from exporter.rules import alert_rules
+from exporter.workflows.events import EVENT_TYPES
+from exporter.workflows.metrics import ExpiryReason, RejectReason
 from tests.support.processes import wait_until
 
 MALFORMED = 'autobot_exporter_events_rejected_total{reason="malformed"}'

@@ -13,8 +13,8 @@ import yaml
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
+from exporter.artifacts.dashboards import render_dashboards
 from exporter.config import Config
-from exporter.dashboards import render_dashboards
 
 ROOT = Path(__file__).resolve().parents[1]
 DASHBOARD_DIR = ROOT / "grafana" / "dashboards"

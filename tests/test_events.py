@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from exporter.events import (
+from exporter.workflows.events import (
     MalformedBody,
     StepFinished,
     WorkflowStarted,

@@ -14,9 +14,9 @@ from prometheus_client.openmetrics.exposition import (
 
 from exporter.app import create_app
 from exporter.config import Config
-from exporter.events import AnyEvent
-from exporter.exposition import choose
-from exporter.keys import REGISTRY, SAMPLER, TRACKER
+from exporter.web.exposition import choose
+from exporter.web.keys import REGISTRY, SAMPLER, TRACKER
+from exporter.workflows.events import AnyEvent
 from tests.support.workload import build_workload
 
 PROMETHEUS_ACCEPT = (

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from exporter.config import FilesystemConfig
-from exporter.filesystems import FilesystemReader
+from exporter.system.filesystems import FilesystemReader
 from tests.support.processes import wait_until
 
 MIB = 1 << 20
@@ -65,7 +65,7 @@ def test_filesystem_exclusions_apply():
 def test_a_hung_mount_is_reported_skipped_until_it_answers_and_logged_once(caplog):
     ps = MountsPs()
     filesystems = reader(ps)
-    with caplog.at_level(logging.INFO, logger="exporter.filesystems"):
+    with caplog.at_level(logging.INFO, logger="exporter.system.filesystems"):
         first = filesystems.read()
         second = filesystems.read()
         assert [d.mountpoint for d in first.usage] == ["/"]
@@ -88,7 +88,7 @@ def test_a_failing_mount_leaves_the_others_and_is_logged_once_until_it_recovers(
     ps.nfs_answers.set()
     ps.nfs_error = PermissionError(13, "Permission denied")
     filesystems = reader(ps)
-    with caplog.at_level(logging.INFO, logger="exporter.filesystems"):
+    with caplog.at_level(logging.INFO, logger="exporter.system.filesystems"):
         first, second = filesystems.read(), filesystems.read()
         ps.nfs_error = None
         third = filesystems.read()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from exporter.config import Config, parse_config
-from exporter.health import evaluate
-from exporter.snapshot import CpuUsage, DiskUsage, MemoryUsage, Snapshot
+from exporter.system.health import evaluate
+from exporter.system.snapshot import CpuUsage, DiskUsage, MemoryUsage, Snapshot
 
 THRESHOLDS = Config().thresholds
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from exporter.cgroup import NO_CGROUP, CgroupReading
 from exporter.config import NetworkConfig
-from exporter.host import (
+from exporter.system.cgroup import NO_CGROUP, CgroupReading
+from exporter.system.host import (
     CpuReader,
     available_cpus,
     read_load,

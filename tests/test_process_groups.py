@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from exporter.config import ProcessGroup
-from exporter.process_groups import ProcessGroupScanner
+from exporter.system.process_groups import ProcessGroupScanner
 
 CHILD_CODE = (
     "import sys, time; data = bytearray(48 * 1024 * 1024); "

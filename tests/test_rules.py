@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from exporter.artifacts.rules import alert_rules, prometheus_duration, recording_rules, render_rules
 from exporter.config import Config, ConfigError, parse_config
-from exporter.rules import alert_rules, prometheus_duration, recording_rules, render_rules
 from tests.support.processes import run_exporter
 from tests.support.promtool import promtool
 

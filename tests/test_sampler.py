@@ -8,10 +8,11 @@ import logging
 import psutil
 from prometheus_client import CollectorRegistry
 
-from exporter.cgroup import NO_CGROUP
 from exporter.config import parse_config
-from exporter.sampler import Sampler
-from exporter.snapshot import (
+from exporter.system.cgroup import NO_CGROUP
+from exporter.system.collector import SystemCollector
+from exporter.system.sampler import Sampler
+from exporter.system.snapshot import (
     CollectorResult,
     CpuUsage,
     DiskUsage,
@@ -20,7 +21,6 @@ from exporter.snapshot import (
     NetworkCounters,
     Snapshot,
 )
-from exporter.system_collector import SystemCollector
 
 
 class FlakyPs:
@@ -50,7 +50,7 @@ def sampler(config_text: str = "", ps=psutil) -> Sampler:
 
 def test_a_failing_piece_fails_alone_and_is_logged_once(caplog):
     flaky = sampler(ps=FlakyPs(failures=2))
-    with caplog.at_level(logging.INFO, logger="exporter.sampler"):
+    with caplog.at_level(logging.INFO, logger="exporter.system.sampler"):
         first, second, third = (flaky.measure() for _ in range(3))
     assert first.collectors["filesystem"].success is False
     assert first.disks == ()

@@ -14,7 +14,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from exporter.app import create_app
 from exporter.config import parse_config
-from exporter.keys import REGISTRY
+from exporter.web.keys import REGISTRY
 
 
 class HeldCollector:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from prometheus_client import CollectorRegistry
 
-from exporter.budget import DetailBudget
-from exporter.metrics import SelfMetrics
-from exporter.records import FinishedWorkflow, StepRecord, WorkflowProgress
-from exporter.summary import NO_DATA_MESSAGE, percentile, performance_summary
+from exporter.jsonapi.summary import NO_DATA_MESSAGE, percentile, performance_summary
+from exporter.workflows.budget import DetailBudget
+from exporter.workflows.metrics import SelfMetrics
+from exporter.workflows.records import FinishedWorkflow, StepRecord, WorkflowProgress
 
 
 def finished(workflow_id: str, end_ts: float, duration: float, steps=()) -> FinishedWorkflow:

@@ -10,9 +10,9 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from exporter.config import Config, parse_config
-from exporter.events import AnyEvent
-from exporter.metrics import SelfMetrics, WorkflowMetrics
-from exporter.tracker import WorkflowTracker
+from exporter.workflows.events import AnyEvent
+from exporter.workflows.metrics import SelfMetrics, WorkflowMetrics
+from exporter.workflows.tracker import WorkflowTracker
 from tests.support.expectations import mismatches
 from tests.support.workload import build_workload
 
@@ -336,7 +336,7 @@ def test_kept_details_share_one_budget_and_the_rest_still_counts(caplog):
     harness = Harness(parse_config("max_kept_details: 5"))
     agents = {"agents_involved": ["research", "librarian", "coder"]}
     steps = [step_finished(f"s{n}", agent="research", duration_seconds=1.0) for n in range(4)]
-    with caplog.at_level("WARNING", logger="exporter.budget"):
+    with caplog.at_level("WARNING", logger="exporter.workflows.budget"):
         harness.send(wf_started(**agents), *steps)
     record = harness.tracker.get_active("w1")
     assert record.agents_involved == ("research", "librarian", "coder")

@@ -13,7 +13,7 @@ import trustme
 import yaml
 
 from exporter.config import ConfigError
-from exporter.web_config import BasicAuth, load_web_config
+from exporter.web.web_config import BasicAuth, load_web_config
 from tests.support.processes import Exporter, Prometheus, run_exporter
 
 PASSWORD = "s3cret-scrape"

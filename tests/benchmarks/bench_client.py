@@ -17,7 +17,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from exporter.client import MetricsClient
+from autobot_exporter_client import MetricsClient
+
 from tests.support.processes import Exporter
 
 

@@ -32,9 +32,9 @@ from prometheus_client import CollectorRegistry
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from exporter.config import Config
-from exporter.events import decode_events
-from exporter.metrics import SelfMetrics, WorkflowMetrics
-from exporter.tracker import WorkflowTracker
+from exporter.workflows.events import decode_events
+from exporter.workflows.metrics import SelfMetrics, WorkflowMetrics
+from exporter.workflows.tracker import WorkflowTracker
 from tests.support.processes import Exporter, ManagedProcess, free_port
 from tests.support.workload import build_workload
 

@@ -22,9 +22,9 @@ import msgspec
 from prometheus_client import CollectorRegistry
 
 from exporter.config import Config
-from exporter.events import decode_events
-from exporter.metrics import SelfMetrics, WorkflowMetrics
-from exporter.tracker import WorkflowTracker
+from exporter.workflows.events import decode_events
+from exporter.workflows.metrics import SelfMetrics, WorkflowMetrics
+from exporter.workflows.tracker import WorkflowTracker
 
 Events = Callable[[int], list[dict]]
 

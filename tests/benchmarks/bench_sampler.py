@@ -23,8 +23,8 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from exporter.config import Config
-from exporter.filesystems import FilesystemReader
-from exporter.sampler import Sampler
+from exporter.system.filesystems import FilesystemReader
+from exporter.system.sampler import Sampler
 from tests.support.processes import ManagedProcess, free_port
 
 

@@ -27,9 +27,9 @@ from prometheus_client.openmetrics.exposition import (
 
 from exporter.app import create_app
 from exporter.config import Config
-from exporter.events import decode_events
-from exporter.exposition import choose
-from exporter.keys import REGISTRY, TRACKER
+from exporter.web.exposition import choose
+from exporter.web.keys import REGISTRY, TRACKER
+from exporter.workflows.events import decode_events
 from tests.support.processes import Exporter
 
 LABEL_CAP = 64

@@ -1,0 +1,73 @@
+"""The system routes of the original AutoBot metrics router, under ``/api/metrics``."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from exporter.jsonapi.context import health, latest_snapshot, require_json_format, window_resources
+from exporter.jsonapi.system_json import snapshot_view
+from exporter.units import iso_time
+from exporter.web.auth import unauthorized
+from exporter.web.errors import query_int
+from exporter.web.keys import CONFIG, SAMPLER, TRACKER
+
+routes = web.RouteTableDef()
+
+SUMMARY_MINUTES_DEFAULT, SUMMARY_MINUTES_MAX = 10, 60
+
+
+@routes.get("/api/metrics/system/current")
+async def get_current(request: web.Request) -> web.Response:
+    view = snapshot_view(latest_snapshot(request), request.app[SAMPLER].active)
+    return web.json_response({"success": True, "system_metrics": view})
+
+
+@routes.get("/api/metrics/system/summary")
+async def get_summary(request: web.Request) -> web.Response:
+    minutes = query_int(request, "minutes", SUMMARY_MINUTES_DEFAULT, 1, SUMMARY_MINUTES_MAX)
+    return web.json_response(
+        {"success": True, "resource_summary": window_resources(request, minutes)}
+    )
+
+
+@routes.get("/api/metrics/system/health")
+async def get_health(request: web.Request) -> web.Response:
+    return web.json_response({"success": True, **health(request, latest_snapshot(request))})
+
+
+@routes.get("/api/metrics/export/system")
+async def export_system(request: web.Request) -> web.Response:
+    export_format = require_json_format(request)
+    sampler = request.app[SAMPLER]
+    data = {
+        "export_timestamp": iso_time(request.app[TRACKER].now()),
+        "collection_interval": request.app[CONFIG].collection_interval,
+        "resource_history": [snapshot_view(s, sampler.active) for s in sampler.history()],
+    }
+    return web.json_response({"success": True, "format": export_format, "data": json.dumps(data)})
+
+
+@routes.post("/api/metrics/system/monitoring/start")
+async def start_monitoring(request: web.Request) -> web.Response:
+    refusal = unauthorized(request)
+    if refusal is not None:
+        return refusal
+    request.app[SAMPLER].active = True
+    return web.json_response(
+        {
+            "success": True,
+            "message": "System monitoring started",
+            "collection_interval": request.app[CONFIG].collection_interval,
+        }
+    )
+
+
+@routes.post("/api/metrics/system/monitoring/stop")
+async def stop_monitoring(request: web.Request) -> web.Response:
+    refusal = unauthorized(request)
+    if refusal is not None:
+        return refusal
+    request.app[SAMPLER].active = False
+    return web.json_response({"success": True, "message": "System monitoring stopped"})

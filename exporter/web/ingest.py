@@ -1,0 +1,145 @@
+"""``POST /api/v1/events``: authenticate, bound, decode and apply a batch of events.
+
+Batch semantics: valid events are applied even when others in the same body are invalid;
+the 422 reply lists each invalid one (index, path, message) and how many were accepted,
+so a client drops the batch rather than resending it (a resend is harmless too: event
+ids make it idempotent). A body that is not JSON at all is refused whole with 400.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import hdrs, web
+from autobot_exporter_client.log_once import LogOnce
+
+from exporter.web.auth import unauthorized
+from exporter.web.errors import json_error
+from exporter.web.keys import CONFIG, INGEST_LIMIT, INGEST_REFUSALS_LOG, SELF_METRICS, TRACKER
+from exporter.workflows.events import MalformedBody, decode_events
+from exporter.workflows.metrics import RejectReason
+
+log = logging.getLogger(__name__)
+
+JSON_TYPES = frozenset({"application/json"})
+NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"})
+ACCEPTED_TYPES = JSON_TYPES | NDJSON_TYPES
+READ_CHUNK_BYTES = 64 * 1024
+MAX_REPORTED_ERRORS = 100
+"""A 1 MiB body can hold ~100k bad events; the reply lists the first ones and the count."""
+
+
+def new_refusals_log() -> LogOnce:
+    """The app's memory of which refusal reasons were logged already."""
+    return LogOnce(log)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def _read_limited(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLarge
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(READ_CHUNK_BYTES):
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge
+    return bytes(body)
+
+
+def _refuse(request: web.Request, status: int, reason: RejectReason, message: str) -> web.Response:
+    return _refused(request, json_error(status, message), reason, message)
+
+
+def _refused(
+    request: web.Request, response: web.Response, reason: RejectReason, message: str
+) -> web.Response:
+    """Count the refused request; log the first of each reason, not every one."""
+    request.app[SELF_METRICS].events_rejected(reason).inc()
+    request.app[INGEST_REFUSALS_LOG].first(
+        reason,
+        "refused an ingest request (%d %s): %s; further ones are only counted in "
+        "autobot_exporter_events_rejected_total",
+        response.status,
+        reason,
+        message,
+    )
+    return response
+
+
+async def post_events(request: web.Request) -> web.Response:
+    refusal = unauthorized(request)
+    if refusal is not None:
+        return _refused(request, refusal, "unauthorized", "no valid bearer token")
+    content_type = request.content_type if "Content-Type" in request.headers else "application/json"
+    if content_type not in ACCEPTED_TYPES:
+        return _refuse(
+            request,
+            415,
+            "unsupported_media_type",
+            f"Content-Type {content_type!r} is not accepted; send application/json "
+            "(one event or an array) or application/x-ndjson",
+        )
+    body = await _read_body(request)
+    if isinstance(body, web.Response):
+        return body
+    return _apply(request, body, ndjson=content_type in NDJSON_TYPES)
+
+
+async def _read_body(request: web.Request) -> bytes | web.Response:
+    """The body, or the reply refusing it: 503 past max_concurrent_ingest, 413 past
+    max_body_bytes, 408 when it does not arrive within ingest_read_timeout (a stalled
+    client would otherwise hold its slot for ever). Only this read awaits: from its end to
+    the reply nothing else runs on the loop, so at most max_concurrent_ingest bodies are
+    held at once."""
+    limit = request.app[INGEST_LIMIT]
+    if not limit.try_acquire():
+        response = json_error(503, limit.refusal("ingest requests"))
+        response.headers[hdrs.RETRY_AFTER] = "1"
+        return response
+    config = request.app[CONFIG]
+    max_body_bytes = config.max_body_bytes
+    try:
+        async with asyncio.timeout(config.ingest_read_timeout):
+            return await _read_limited(request, max_body_bytes)
+    except TimeoutError:
+        return _refuse(
+            request,
+            408,
+            "read_timeout",
+            f"the body did not arrive within ingest_read_timeout ({config.ingest_read_timeout:g}s)",
+        )
+    except BodyTooLarge:
+        return _refuse(
+            request,
+            413,
+            "too_large",
+            f"body exceeds max_body_bytes ({max_body_bytes} bytes); send smaller batches",
+        )
+    finally:
+        limit.release()
+
+
+def _apply(request: web.Request, body: bytes, ndjson: bool) -> web.Response:
+    try:
+        batch = decode_events(body, ndjson=ndjson)
+    except MalformedBody as error:
+        return _refuse(request, 400, "malformed", f"body is not valid JSON: {error}")
+    accepted, duplicates = request.app[TRACKER].apply(event for _, event in batch.events)
+    if not batch.errors:
+        return web.json_response({"accepted": accepted, "duplicates": duplicates}, status=202)
+    request.app[SELF_METRICS].events_rejected("invalid").inc(len(batch.errors))
+    return json_error(
+        422,
+        f"{len(batch.errors)} event(s) invalid and not applied; the other events were applied",
+        errors=[
+            {"index": e.index, "path": e.path, "message": e.message}
+            for e in batch.errors[:MAX_REPORTED_ERRORS]
+        ],
+        error_count=len(batch.errors),
+        accepted=accepted,
+        duplicates=duplicates,
+    )

@@ -1,0 +1,44 @@
+"""Bounded label values: the first N distinct values pass, later ones become ``other``."""
+
+from __future__ import annotations
+
+import logging
+
+from autobot_exporter_client.log_once import LogOnce
+from prometheus_client import Counter
+
+from exporter.workflows.metrics import Children
+
+OVERFLOW_VALUE = "other"
+
+log = logging.getLogger(__name__)
+
+
+class LabelValueLimiter:
+    """Caps the distinct values one label may take, so a misbehaving client cannot blow up
+    the series count. Each value mapped to ``other`` is counted in ``overflow``; the first
+    time the cap bites it is logged."""
+
+    def __init__(self, label: str, max_values: int, overflow: Children[Counter]) -> None:
+        self._label = label
+        self._max_values = max_values
+        self._seen: set[str] = set()
+        self._overflow = overflow(label)
+        self._log_once = LogOnce(log)
+
+    def __call__(self, value: str) -> str:
+        if value in self._seen:
+            return value
+        if len(self._seen) < self._max_values:
+            self._seen.add(value)
+            return value
+        self._overflow.inc()
+        self._log_once.first(
+            "max_label_values",
+            "label %s reached max_label_values=%d; new values such as %r are exported as %r",
+            self._label,
+            self._max_values,
+            value,
+            OVERFLOW_VALUE,
+        )
+        return OVERFLOW_VALUE

@@ -1,0 +1,86 @@
+"""Matching the two halves of a timed thing (a step's start and finish, an approval's
+request and resolution) when they may arrive in either order, or one never.
+
+The halves are kept apart from the workflow's own lifecycle, so a step that finishes after
+its workflow's finish event (a late batch, a retry) is still timed exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from exporter.workflows.dedup import SeenIds
+
+Key = tuple[str, str]
+"""(workflow_id, step_id or approval_id)."""
+
+StartT = TypeVar("StartT")
+EndT = TypeVar("EndT")
+
+
+@dataclass(frozen=True, slots=True)
+class Half(Generic[StartT]):
+    ts: float
+    """Event time, for the duration."""
+    first_seen: float
+    """Server clock at arrival, for expiry."""
+    payload: StartT
+
+
+class PairTable(Generic[StartT, EndT]):
+    """Open starts, waiting ends and recently closed keys, each bounded by ``capacity``."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._starts: dict[Key, Half[StartT]] = {}
+        self._ends: dict[Key, Half[EndT]] = {}
+        self._closed = SeenIds(capacity)
+
+    def is_closed(self, key: Key) -> bool:
+        """Whether the pair is complete, so that a late partner or a repeat changes nothing."""
+        return key in self._closed
+
+    def is_waiting(self, key: Key, end: bool) -> bool:
+        """Whether this half already waits for its partner (so this one is a repeat)."""
+        return key in (self._ends if end else self._starts)
+
+    def take_start(self, key: Key) -> Half[StartT] | None:
+        return self._starts.pop(key, None)
+
+    def take_end(self, key: Key) -> Half[EndT] | None:
+        return self._ends.pop(key, None)
+
+    def put_start(self, key: Key, half: Half[StartT]) -> None:
+        self._starts[key] = half
+
+    def put_end(self, key: Key, half: Half[EndT]) -> None:
+        self._ends[key] = half
+
+    def close(self, key: Key) -> None:
+        """Remember a completed pair, so a late repeat of either half is recognised."""
+        self._closed.add(key)
+
+    def drain(
+        self, deadline: float
+    ) -> tuple[list[tuple[Key, Half[StartT]]], list[tuple[Key, Half[EndT]]]]:
+        """Remove and return the halves first seen at or before ``deadline``, and the oldest
+        ones beyond ``capacity``: their partners are not coming."""
+        return _drain(self._starts, deadline, self._capacity), _drain(
+            self._ends, deadline, self._capacity
+        )
+
+    @property
+    def open_count(self) -> int:
+        return len(self._starts) + len(self._ends)
+
+
+def _drain(halves: dict[Key, Half], deadline: float, capacity: int) -> list[tuple[Key, Half]]:
+    drained = []
+    while halves:
+        key, oldest = next(iter(halves.items()))
+        if oldest.first_seen > deadline and len(halves) <= capacity:
+            break
+        del halves[key]
+        drained.append((key, oldest))
+    return drained

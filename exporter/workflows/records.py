@@ -1,0 +1,146 @@
+"""In-memory state of one workflow: while it runs and once finished."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from exporter.workflows.budget import DetailBudget
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    step_id: str
+    agent: str
+    duration_seconds: float | None
+    """None when the step's end arrived without a duration and its start never came."""
+    success: bool
+    error_type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StepEnd:
+    """What a step_finished carries, kept while it waits for its step_started."""
+
+    agent: str | None
+    success: bool
+    error_type: str | None
+    duration_seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalWait:
+    outcome: str
+    wait_seconds: float
+
+
+@dataclass(slots=True)
+class WorkflowProgress:
+    """Steps, approvals and resource samples of one workflow.
+
+    Shared by the running record and the finished one, so that a step or approval whose
+    events arrive after the workflow's finish still lands in its history entry.
+    """
+
+    max_steps: int
+    budget: DetailBudget
+    steps: list[StepRecord] = field(default_factory=list)
+    completed_steps: int = 0
+    failed_steps: int = 0
+    approvals: list[ApprovalWait] = field(default_factory=list)
+    resource_usage: dict[str, float] = field(default_factory=dict)
+    kept: int = 0
+    """Units of the budget this workflow holds, returned by release()."""
+
+    def add_step(self, step: StepRecord) -> bool:
+        """Count the step; keep its details if max_steps and the budget allow. False when
+        max_steps bit (the caller logs it; the budget logs its own)."""
+        if step.success:
+            self.completed_steps += 1
+        else:
+            self.failed_steps += 1
+        if len(self.steps) >= self.max_steps:
+            self.budget.drop("step")
+            return False
+        if self.budget.take("step"):
+            self.steps.append(step)
+            self.kept += 1
+        return True
+
+    def add_approval(self, approval: ApprovalWait) -> bool:
+        if len(self.approvals) >= self.max_steps:
+            self.budget.drop("approval")
+            return False
+        if self.budget.take("approval"):
+            self.approvals.append(approval)
+            self.kept += 1
+        return True
+
+    def add_resource_usage(self, data: Mapping[str, float]) -> None:
+        """Latest value per key; a new key takes a unit of the budget."""
+        for key, value in data.items():
+            if key in self.resource_usage:
+                self.resource_usage[key] = value
+            elif self.budget.take("resource_key"):
+                self.resource_usage[key] = value
+                self.kept += 1
+
+    def keep_agents(self, agents: tuple[str, ...]) -> tuple[str, ...]:
+        """The agent names that fit in the budget, in order."""
+        granted = self.budget.take("agent", len(agents))
+        self.kept += granted
+        return agents[:granted]
+
+    def release(self) -> None:
+        """Return this workflow's units: it leaves memory."""
+        self.budget.release(self.kept)
+        self.kept = 0
+
+    @property
+    def approval_wait_seconds(self) -> float:
+        return sum(approval.wait_seconds for approval in self.approvals)
+
+    @property
+    def success_ratio(self) -> float:
+        """Completed over completed plus failed steps; 0 when no step ran."""
+        ran = self.completed_steps + self.failed_steps
+        return self.completed_steps / ran if ran else 0.0
+
+
+@dataclass(slots=True)
+class ActiveWorkflow:
+    """A workflow the exporter has heard of and not yet finished.
+
+    It may exist before its ``workflow_started`` arrives (``started`` False) when other
+    events overtook the start; such a record counts in no metric until it is started.
+    """
+
+    workflow_id: str
+    first_seen: float
+    """Server clock when the exporter first heard of it; workflow_ttl counts from here."""
+    progress: WorkflowProgress
+    started: bool = False
+    start_ts: float | None = None
+    complexity: str = "unknown"
+    complexity_label: str = "unknown"
+    user_message: str = ""
+    total_steps: int = 0
+    agents_involved: tuple[str, ...] = ()
+    early_finish: tuple[float, str] | None = None
+    """(ts, status) of a workflow_finished that arrived before workflow_started."""
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedWorkflow:
+    """The history entry: what the original AutoBot WorkflowExecutionStats held, in seconds."""
+
+    workflow_id: str
+    user_message: str
+    complexity: str
+    total_steps: int
+    agents_involved: tuple[str, ...]
+    start_ts: float | None
+    end_ts: float
+    duration_seconds: float | None
+    status: str
+    progress: WorkflowProgress

@@ -1,0 +1,427 @@
+"""WorkflowTracker: applies events to workflow state, the metric families and the history.
+
+Ordering (README "Out-of-order events"): the events of one workflow may arrive in any
+order and still give the metrics of the in-order sequence. A finish that overtakes its
+start waits in the workflow's record; a step's or approval's two halves are matched in a
+pair table that outlives the workflow's finish; once a pair is complete, a late partner
+(the start of a step whose finish carried its duration) or a repeat changes nothing.
+What can never be matched (a half whose partner does not come within workflow_ttl, a
+repeated start or finish of a workflow, a repeat of a waiting half) is applied as far as
+it can be and counted in ``autobot_exporter_events_out_of_order_total{type}``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import assert_never
+
+from autobot_exporter_client.log_once import LogOnce
+
+from exporter.config import Config
+from exporter.workflows.budget import DetailBudget
+from exporter.workflows.dedup import SeenIds
+from exporter.workflows.events import (
+    AnyEvent,
+    ApprovalRequested,
+    ApprovalResolved,
+    ResourceSample,
+    StepFinished,
+    StepStarted,
+    WorkflowFinished,
+    WorkflowStarted,
+    event_type,
+)
+from exporter.workflows.labels import LabelValueLimiter
+from exporter.workflows.metrics import (
+    ABANDONED,
+    EXEMPLAR_LABEL,
+    ExpiryReason,
+    SelfMetrics,
+    WorkflowMetrics,
+)
+from exporter.workflows.pairing import Half, Key, PairTable
+from exporter.workflows.records import (
+    ActiveWorkflow,
+    ApprovalWait,
+    FinishedWorkflow,
+    StepEnd,
+    StepRecord,
+    WorkflowProgress,
+)
+
+log = logging.getLogger(__name__)
+
+UNKNOWN = "unknown"
+
+
+class WorkflowTracker:
+    """Single-threaded by design: the aiohttp event loop is its only caller."""
+
+    def __init__(
+        self,
+        config: Config,
+        metrics: WorkflowMetrics,
+        self_metrics: SelfMetrics,
+        clock: Callable[[], float] = time.time,
+        resource_usage: Callable[[float, float], dict[str, float]] | None = None,
+    ) -> None:
+        """``resource_usage(start, end)`` gives what the sampler saw during a workflow."""
+        self._config = config
+        self._resource_usage = resource_usage
+        self._metrics = metrics
+        self._self = self_metrics
+        self._clock = clock
+        self._active: dict[str, ActiveWorkflow] = {}
+        self._history: dict[str, FinishedWorkflow] = {}
+        self._seen_ids = SeenIds(config.dedup_window)
+        self._steps: PairTable[str, StepEnd] = PairTable(config.max_pending_pairs)
+        self._approvals: PairTable[None, str] = PairTable(config.max_pending_pairs)
+        overflow = self_metrics.label_overflow
+        self._complexity = LabelValueLimiter("complexity", config.max_label_values, overflow)
+        self._agent = LabelValueLimiter("agent", config.max_label_values, overflow)
+        self._error_type = LabelValueLimiter("error_type", config.max_label_values, overflow)
+        self._budget = DetailBudget(config.max_kept_details, self_metrics)
+        self._log_once = LogOnce(log)
+        # read when scraped, not pushed after every batch
+        tracked = self_metrics.workflows_tracked
+        tracked("active").set_function(lambda: len(self._active))
+        tracked("history").set_function(lambda: len(self._history))
+        self_metrics.unmatched_events.set_function(
+            lambda: self._steps.open_count + self._approvals.open_count
+        )
+
+    # ---- public API -------------------------------------------------------------------
+
+    def apply(self, events: Iterable[AnyEvent]) -> tuple[int, int]:
+        """Apply events in order; returns (accepted, duplicates)."""
+        accepted = duplicates = 0
+        for event in events:
+            if event.event_id is not None and not self._seen_ids.add(event.event_id):
+                duplicates += 1
+                self._self.events_duplicate.inc()
+                continue
+            now = self._clock()
+            self._dispatch(event, event.ts if event.ts is not None else now, now)
+            self._self.events(event_type(event)).inc()
+            accepted += 1
+        self._drain_pairs(self._clock() - self._config.workflow_ttl)
+        return accepted, duplicates
+
+    def _dispatch(self, event: AnyEvent, ts: float, now: float) -> None:
+        """One case per event type; mypy checks that none is missing (assert_never)."""
+        match event:
+            case WorkflowStarted():
+                self._workflow_started(event, ts, now)
+            case StepStarted():
+                self._step_started(event, ts, now)
+            case StepFinished():
+                self._step_finished(event, ts, now)
+            case ApprovalRequested():
+                self._approval_requested(event, ts, now)
+            case ApprovalResolved():
+                self._approval_resolved(event, ts, now)
+            case ResourceSample():
+                self._resource_sample(event, ts, now)
+            case WorkflowFinished():
+                self._workflow_finished(event, ts, now)
+            case _:
+                assert_never(event)
+
+    def expire(self) -> None:
+        """Give up on what waited longer than workflow_ttl: workflows finish as
+        ``abandoned``, unmatched step and approval halves are applied as they are."""
+        now = self._clock()
+        deadline = now - self._config.workflow_ttl
+        while self._active:
+            oldest = next(iter(self._active.values()))
+            if oldest.first_seen > deadline:
+                break
+            self._evict(oldest, now, reason="ttl")
+        self._drain_pairs(deadline)
+
+    def active(self) -> Iterator[ActiveWorkflow]:
+        return iter(self._active.values())
+
+    def history(self) -> Iterator[FinishedWorkflow]:
+        """Finished workflows, oldest finish first."""
+        return iter(self._history.values())
+
+    def get_active(self, workflow_id: str) -> ActiveWorkflow | None:
+        return self._active.get(workflow_id)
+
+    def get_finished(self, workflow_id: str) -> FinishedWorkflow | None:
+        return self._history.get(workflow_id)
+
+    @property
+    def active_count(self) -> int:
+        """Started and not finished (records waiting for their start do not count)."""
+        return sum(1 for record in self._active.values() if record.started)
+
+    def now(self) -> float:
+        return self._clock()
+
+    # ---- helpers ------------------------------------------------------------------------
+
+    def _log_limit_once(self, setting: str, message: str) -> None:
+        self._log_once.first(
+            setting, "%s=%s reached: %s", setting, getattr(self._config, setting), message
+        )
+
+    def _out_of_order(self, event_type: str, count: int = 1) -> None:
+        if count:
+            self._self.events_out_of_order(event_type).inc(count)
+
+    def _record(self, workflow_id: str, now: float) -> ActiveWorkflow:
+        """The running record, created on first sight (the caller checked the history)."""
+        record = self._active.get(workflow_id)
+        if record is not None:
+            return record
+        if len(self._active) >= self._config.max_active_workflows:
+            self._log_limit_once(
+                "max_active_workflows",
+                "the oldest workflows are finished as abandoned "
+                '(autobot_exporter_workflows_expired_total{reason="capacity"})',
+            )
+            self._evict(next(iter(self._active.values())), now, reason="capacity")
+        record = ActiveWorkflow(
+            workflow_id, now, WorkflowProgress(self._config.max_steps_per_workflow, self._budget)
+        )
+        self._active[workflow_id] = record
+        return record
+
+    def _progress(self, workflow_id: str, now: float) -> WorkflowProgress:
+        """Where a step, approval or sample of this workflow is recorded, finished or not."""
+        finished = self._history.get(workflow_id)
+        if finished is not None:
+            return finished.progress
+        return self._record(workflow_id, now).progress
+
+    # ---- workflow events ----------------------------------------------------------------
+
+    def _workflow_started(self, event: WorkflowStarted, ts: float, now: float) -> None:
+        if event.workflow_id in self._history:
+            self._out_of_order("workflow_started")
+            return
+        record = self._record(event.workflow_id, now)
+        if record.started:
+            self._out_of_order("workflow_started")
+            return
+        record.started = True
+        record.start_ts = ts
+        record.complexity = event.complexity
+        record.complexity_label = self._complexity(event.complexity)
+        self._metrics.workflows_finished.open_row(record.complexity_label)
+        record.user_message = self._user_message(event.user_message)
+        record.total_steps = event.total_steps
+        record.agents_involved = record.progress.keep_agents(event.agents_involved)
+        self._metrics.workflows_started(record.complexity_label).inc()
+        self._metrics.workflows_active(record.complexity_label).inc()
+        if record.early_finish is not None:
+            end_ts, status = record.early_finish
+            self._finish(record, end_ts, status)
+
+    def _workflow_finished(self, event: WorkflowFinished, ts: float, now: float) -> None:
+        if event.workflow_id in self._history:
+            self._out_of_order("workflow_finished")
+            return
+        record = self._record(event.workflow_id, now)
+        if record.early_finish is not None:
+            self._out_of_order("workflow_finished")
+        elif record.started:
+            self._finish(record, ts, event.status)
+        else:
+            record.early_finish = (ts, event.status)
+
+    def _user_message(self, message: str | None) -> str:
+        settings = self._config.user_message
+        if not settings.enabled or message is None:
+            return ""
+        return message[: settings.max_length]
+
+    def _resource_sample(self, event: ResourceSample, ts: float, now: float) -> None:
+        self._progress(event.workflow_id, now).add_resource_usage(event.data)
+
+    def _is_new_half(self, table: PairTable, key: Key, event_type: str, end: bool) -> bool:
+        """False for a half that changes nothing: its pair is complete already (a late
+        partner or a repeat), or the same half already waits (a repeat: out of order)."""
+        if table.is_closed(key):
+            return False
+        if table.is_waiting(key, end=end):
+            self._out_of_order(event_type)
+            return False
+        return True
+
+    # ---- steps --------------------------------------------------------------------------
+
+    def _step_started(self, event: StepStarted, ts: float, now: float) -> None:
+        key = (event.workflow_id, event.step_id)
+        if not self._is_new_half(self._steps, key, "step_started", end=False):
+            return
+        end = self._steps.take_end(key)
+        if end is None:
+            self._steps.put_start(key, Half(ts, now, event.agent))
+            self._metrics.step_duration.open_row(self._agent(event.agent))
+            return
+        ended = end.payload
+        duration = ended.duration_seconds
+        if duration is None:
+            duration = max(0.0, end.ts - ts)
+        step = StepRecord(
+            event.step_id, ended.agent or event.agent, duration, ended.success, ended.error_type
+        )
+        self._complete_step(key, step, now)
+
+    def _step_finished(self, event: StepFinished, ts: float, now: float) -> None:
+        key = (event.workflow_id, event.step_id)
+        if not self._is_new_half(self._steps, key, "step_finished", end=True):
+            return
+        start = self._steps.take_start(key)
+        agent = event.agent or (start.payload if start else None)
+        duration = event.duration_seconds
+        if duration is None and start is not None:
+            duration = max(0.0, ts - start.ts)
+        if agent is None or duration is None:
+            ended = StepEnd(agent, event.success, event.error_type, duration)
+            self._steps.put_end(key, Half(ts, now, ended))
+            return
+        step = StepRecord(event.step_id, agent, duration, event.success, event.error_type)
+        self._complete_step(key, step, now)
+
+    def _complete_step(self, key: Key, step: StepRecord, now: float) -> None:
+        workflow_id = key[0]
+        self._steps.close(key)
+        agent_label = self._agent(step.agent)
+        if step.duration_seconds is not None:
+            self._metrics.step_duration(
+                agent_label, "success" if step.success else "failure"
+            ).observe(step.duration_seconds, {EXEMPLAR_LABEL: workflow_id})
+        if not step.success:
+            error_type = self._error_type(step.error_type or UNKNOWN)
+            self._metrics.step_errors(agent_label, error_type).inc()
+        if not self._progress(workflow_id, now).add_step(step):
+            self._log_limit_once(
+                "max_steps_per_workflow",
+                "further steps of a workflow count in the metrics but are not kept in its JSON",
+            )
+
+    # ---- approvals ----------------------------------------------------------------------
+
+    def _approval_requested(self, event: ApprovalRequested, ts: float, now: float) -> None:
+        key = (event.workflow_id, event.approval_id)
+        if not self._is_new_half(self._approvals, key, "approval_requested", end=False):
+            return
+        resolution = self._approvals.take_end(key)
+        if resolution is None:
+            self._approvals.put_start(key, Half(ts, now, None))
+            self._metrics.approvals_pending.inc()
+            return
+        wait = max(0.0, resolution.ts - ts)
+        self._complete_approval(key, ApprovalWait(resolution.payload, wait), now)
+
+    def _approval_resolved(self, event: ApprovalResolved, ts: float, now: float) -> None:
+        key = (event.workflow_id, event.approval_id)
+        if not self._is_new_half(self._approvals, key, "approval_resolved", end=True):
+            return
+        request = self._approvals.take_start(key)
+        if request is not None:
+            self._metrics.approvals_pending.dec()
+        wait = event.wait_seconds
+        if wait is None and request is not None:
+            wait = max(0.0, ts - request.ts)
+        if wait is None:
+            self._approvals.put_end(key, Half(ts, now, event.outcome))
+            return
+        self._complete_approval(key, ApprovalWait(event.outcome, wait), now)
+
+    def _complete_approval(self, key: Key, approval: ApprovalWait, now: float) -> None:
+        self._approvals.close(key)
+        self._metrics.approval_wait(approval.outcome).observe(approval.wait_seconds)
+        if not self._progress(key[0], now).add_approval(approval):
+            self._log_limit_once(
+                "max_steps_per_workflow",
+                "further approvals of a workflow count in the metrics but are not kept in its JSON",
+            )
+
+    def _drain_pairs(self, deadline: float) -> None:
+        """Apply the halves whose partner is not coming (expired, or over max_pending_pairs)."""
+        starts, ends = self._steps.drain(deadline)
+        self._out_of_order("step_started", len(starts))
+        for key, end in ends:
+            self._out_of_order("step_finished")
+            ended = end.payload
+            step = StepRecord(key[1], ended.agent or UNKNOWN, None, ended.success, ended.error_type)
+            self._complete_step(key, step, end.first_seen)
+        requests, resolutions = self._approvals.drain(deadline)
+        self._out_of_order("approval_requested", len(requests))
+        if requests:
+            self._metrics.approvals_pending.dec(len(requests))
+        self._out_of_order("approval_resolved", len(resolutions))
+        if starts or ends or requests or resolutions:
+            self._log_limit_once(
+                "workflow_ttl",
+                "step or approval events whose partner never came were applied without a "
+                "duration (autobot_exporter_events_out_of_order_total)",
+            )
+
+    # ---- finishing ----------------------------------------------------------------------
+
+    def _evict(self, record: ActiveWorkflow, now: float, reason: ExpiryReason) -> None:
+        """Finish a record the exporter gives up on (workflow_ttl or capacity)."""
+        if record.early_finish is not None:
+            end_ts, status = record.early_finish
+            self._finish(record, end_ts, status)
+        elif record.started:
+            self._self.workflows_expired(reason).inc()
+            self._finish(record, now, ABANDONED)
+        else:
+            # Only step, approval or sample events came: it never counted as a workflow.
+            del self._active[record.workflow_id]
+            record.progress.release()
+
+    def _finish(self, record: ActiveWorkflow, end_ts: float, status: str) -> None:
+        del self._active[record.workflow_id]
+        if record.started:
+            self._metrics.workflows_active(record.complexity_label).dec()
+        else:
+            # Its finish came but its start never did: counted as started now, so that
+            # started - finished - active stays zero.
+            self._out_of_order("workflow_finished")
+            self._metrics.workflows_started(record.complexity_label).inc()
+        self._metrics.workflows_finished(record.complexity_label, status).inc()
+        duration = None
+        if record.start_ts is not None:
+            duration = max(0.0, end_ts - record.start_ts)
+            self._metrics.workflow_duration(record.complexity_label, status).observe(
+                duration, {EXEMPLAR_LABEL: record.workflow_id}
+            )
+            if self._resource_usage is not None:
+                sampled = self._resource_usage(record.start_ts, end_ts)
+                record.progress.resource_usage = sampled | record.progress.resource_usage
+        self._remember(
+            FinishedWorkflow(
+                workflow_id=record.workflow_id,
+                user_message=record.user_message,
+                complexity=record.complexity,
+                total_steps=record.total_steps,
+                agents_involved=record.agents_involved,
+                start_ts=record.start_ts,
+                end_ts=end_ts,
+                duration_seconds=duration,
+                status=status,
+                progress=record.progress,
+            )
+        )
+
+    def _remember(self, finished: FinishedWorkflow) -> None:
+        self._history[finished.workflow_id] = finished
+        if len(self._history) > self._config.max_history:
+            oldest = self._history.pop(next(iter(self._history)))
+            oldest.progress.release()
+            self._self.history_evicted.inc()
+            self._log_limit_once(
+                "max_history",
+                "the oldest finished workflows leave the JSON API "
+                "(autobot_exporter_history_evicted_total)",
+            )
