@@ -9,4 +9,5 @@ cd "$(dirname "$0")/.."
 echo "lowest allowed versions:" $(cat .venv-lowest/constraints.txt)
 .venv-lowest/bin/python -m pip install --quiet --disable-pip-version-check \
   -c .venv-lowest/constraints.txt -e './client[aio]' -e '.[test]'
+export PATH="$PWD/.venv-lowest/bin:$PATH"
 exec .venv-lowest/bin/python -m pytest -m "not e2e" -q -p no:cacheprovider

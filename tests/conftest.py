@@ -1,4 +1,7 @@
-"""Fixtures that start real processes and always stop them."""
+"""Fixtures that start real processes (or the app in-process) and always stop them.
+
+Tests that use a process fixture are marked ``e2e`` here, so ``pytest -m "not e2e"`` runs
+the unit tests alone; modules that start processes themselves mark themselves."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.in_process import InProcessExporter
 from tests.support.processes import (
     Alertmanager,
     Exporter,
@@ -17,6 +21,46 @@ from tests.support.processes import (
     run_exporter,
     wait_until,
 )
+
+PROCESS_FIXTURES = frozenset(
+    {
+        "process_reaper",
+        "start_exporter",
+        "start_prometheus",
+        "start_alertmanager",
+        "shared_exporter",
+        "demo_stack",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if PROCESS_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture
+def start_app() -> Iterator[Callable[..., InProcessExporter]]:
+    """start_app(config_text="") -> the app served in-process (see support/in_process.py)."""
+    started: list[InProcessExporter] = []
+
+    def start(config_text: str = "") -> InProcessExporter:
+        exporter = InProcessExporter(config_text)
+        started.append(exporter)
+        return exporter
+
+    yield start
+    for exporter in reversed(started):
+        exporter.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_app() -> Iterator[InProcessExporter]:
+    """One in-process exporter for a module's read-mostly tests (own workflow ids each)."""
+    exporter = InProcessExporter()
+    yield exporter
+    exporter.stop()
 
 
 @pytest.fixture

@@ -1,17 +1,18 @@
-"""The command line as a user runs it: --version, check-config, bad config at start."""
+"""The command line as a user runs it: --version, check-config, bad config at start.
+Every test here starts the real command; the config's own rules are in test_config.py."""
 
 from __future__ import annotations
 
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from exporter import __version__
-from exporter.config import Config, parse_config
 from tests.support.processes import run_exporter
+
+pytestmark = pytest.mark.e2e
 
 run = run_exporter
 
@@ -40,28 +41,13 @@ def test_check_config_accepts_a_valid_file(tmp_path):
     assert "SUCCESS" in result.stdout
 
 
-@pytest.mark.parametrize(
-    ("text", "named"),
-    [
-        ("max_histroy: 5\n", "max_histroy: unknown key"),
-        ("web: {listen_adress: x}\n", "web.listen_adress: unknown key"),
-        ("max_body_bytes: 10\n", "max_body_bytes: Expected `int` >= 1024"),
-        ("workflow_ttl: soon\n", "workflow_ttl: expected a duration"),
-        ("buckets: {approval_wait_seconds: [10, 5]}\n", "buckets.approval_wait_seconds"),
-        ("web: {listen_address: nowhere}\n", "web.listen_address"),
-        ("max_label_values: many\n", "max_label_values: Expected `int`"),
-        ("web: {max_requests: -1}\n", "web.max_requests: Expected `int` >= 0"),
-        ("filesystem: {mount_timeout: 0s}\n", "filesystem.mount_timeout: a duration must be"),
-        ("max_kept_details: 0\n", "max_kept_details: Expected `int` >= 1"),
-        ("max_concurrent_ingest: -1\n", "max_concurrent_ingest: Expected `int` >= 0"),
-    ],
-)
-def test_check_config_names_the_bad_key(tmp_path, text, named):
+def test_check_config_names_the_bad_key_and_exits_1(tmp_path):
+    """Every bad key's message is tested in test_config.py; here, the command's contract."""
     path = tmp_path / "bad.yml"
-    path.write_text(text)
+    path.write_text("max_histroy: 5\n")
     result = run("check-config", str(path))
     assert result.returncode == 1
-    assert named in result.stderr
+    assert "max_histroy: unknown key" in result.stderr
 
 
 def test_check_config_on_a_missing_file():
@@ -92,13 +78,6 @@ def test_default_config_starts_on_loopback(start_exporter):
     assert f"listening on http://{exporter.address}" in exporter.log_text()
 
 
-def test_the_readme_config_block_is_the_embedded_default():
-    """The README documents every key with its default; it must not drift from the code."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    block = readme.split("```yaml\nweb:\n", 1)[1].split("```", 1)[0]
-    assert parse_config("web:\n" + block, "README.md") == Config()
-
-
 def test_sigterm_stops_the_exporter_cleanly_while_it_serves(start_exporter):
     """systemd and Kubernetes stop it with SIGTERM: it must exit 0, promptly, without a
     traceback, even with a scrape and an ingest just answered."""
@@ -114,13 +93,3 @@ def test_a_negative_max_requests_flag_is_refused_naming_it():
     result = run("--web.max-requests", "-1")
     assert result.returncode == 2
     assert "--web.max-requests: must be 0 or more, got -1" in result.stderr
-
-
-def test_web_flags_override_only_what_they_give():
-    config = parse_config("web: {max_requests: 7, config_file: web.yml}")
-    flagged = config.with_web(listen_address="0.0.0.0:9999", config_file=None, max_requests=0)
-    assert (flagged.web.listen_address, flagged.web.config_file, flagged.web.max_requests) == (
-        "0.0.0.0:9999",
-        "web.yml",
-        0,
-    )

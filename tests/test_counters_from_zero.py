@@ -15,8 +15,8 @@ from tests.support.processes import wait_until
 MALFORMED = 'autobot_exporter_events_rejected_total{reason="malformed"}'
 
 
-def test_known_label_values_are_exported_at_zero_from_start(start_exporter):
-    get = start_exporter().sample_getter()
+def test_known_label_values_are_exported_at_zero_from_start(start_app):
+    get = start_app().sample_getter()
     for reason in get_args(RejectReason):
         assert get("autobot_exporter_events_rejected_total", reason=reason) == 0, reason
     for reason in get_args(ExpiryReason):
@@ -26,8 +26,8 @@ def test_known_label_values_are_exported_at_zero_from_start(start_exporter):
         assert get("autobot_exporter_events_out_of_order_total", type=event_type) == 0
 
 
-def test_a_new_agent_has_both_step_statuses_at_zero_from_its_first_start(start_exporter):
-    exporter = start_exporter()
+def test_a_new_agent_has_both_step_statuses_at_zero_from_its_first_start(start_app):
+    exporter = start_app()
     started = {"type": "step_started", "workflow_id": "w", "step_id": "s", "agent": "fresh"}
     assert exporter.post_events(started).status_code == 202
     get = exporter.sample_getter()
@@ -35,8 +35,8 @@ def test_a_new_agent_has_both_step_statuses_at_zero_from_its_first_start(start_e
         assert get("autobot_step_duration_seconds_count", agent="fresh", status=status) == 0
 
 
-def test_the_first_refused_request_reaches_the_ingest_alert(start_exporter, start_prometheus):
-    exporter = start_exporter()
+def test_the_first_refused_request_reaches_the_ingest_alert(start_app, start_prometheus):
+    exporter = start_app()
     prometheus = start_prometheus([exporter.address])
     prometheus.wait_for_scalar(MALFORMED, 0)
     refused = exporter.session.post(

@@ -42,8 +42,8 @@ def mutate(event: dict, rng: random.Random) -> dict:
     return event
 
 
-def test_hostile_bodies_never_get_a_server_error(start_exporter):
-    exporter = start_exporter("max_label_values: 8\n")
+def test_hostile_bodies_never_get_a_server_error(start_app):
+    exporter = start_app("max_label_values: 8\n")
     rng = random.Random(99)
     events = build_workload(60, seed=5).events
     statuses = set()
@@ -62,8 +62,8 @@ def test_hostile_bodies_never_get_a_server_error(start_exporter):
     assert check_metrics_problems(exporter.metrics_text()) == (0, "")
 
 
-def test_hostile_ndjson_and_queries_never_get_a_server_error(start_exporter):
-    exporter = start_exporter()
+def test_hostile_ndjson_and_queries_never_get_a_server_error(start_app):
+    exporter = start_app()
     rng = random.Random(7)
     events = build_workload(30, seed=6).events
     for _ in range(150):

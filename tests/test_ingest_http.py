@@ -1,4 +1,4 @@
-"""POST /api/v1/events on the real process: formats, batch semantics, every refusal."""
+"""POST /api/v1/events on the app served in-process: formats, batch semantics, every refusal."""
 
 from __future__ import annotations
 
@@ -28,30 +28,30 @@ def started_count(exporter, complexity: str = "http-test") -> float:
     return value or 0.0
 
 
-def test_one_object_an_array_and_ndjson_are_accepted(shared_exporter):
-    before = started_count(shared_exporter)
-    single = shared_exporter.post_events(started(unique("one")))
-    array = shared_exporter.post_events([started(unique("arr")), started(unique("arr"))])
+def test_one_object_an_array_and_ndjson_are_accepted(shared_app):
+    before = started_count(shared_app)
+    single = shared_app.post_events(started(unique("one")))
+    array = shared_app.post_events([started(unique("arr")), started(unique("arr"))])
     lines = "\n".join(json.dumps(started(unique("nd"))) for _ in range(3)) + "\n"
-    ndjson = shared_exporter.post_events(lines, content_type="application/x-ndjson")
+    ndjson = shared_app.post_events(lines, content_type="application/x-ndjson")
     assert (single.status_code, single.json()) == (202, {"accepted": 1, "duplicates": 0})
     assert array.json() == {"accepted": 2, "duplicates": 0}
     assert ndjson.status_code == 202 and ndjson.json()["accepted"] == 3
-    assert started_count(shared_exporter) == before + 6
+    assert started_count(shared_app) == before + 6
 
 
-def test_resent_event_id_is_counted_once(shared_exporter):
-    before = started_count(shared_exporter)
+def test_resent_event_id_is_counted_once(shared_app):
+    before = started_count(shared_app)
     event = started(unique("dup")) | {"event_id": unique("evt")}
-    first = shared_exporter.post_events([event])
-    second = shared_exporter.post_events([event, event])
+    first = shared_app.post_events([event])
+    second = shared_app.post_events([event, event])
     assert first.json() == {"accepted": 1, "duplicates": 0}
     assert second.json() == {"accepted": 0, "duplicates": 2}
-    assert started_count(shared_exporter) == before + 1
+    assert started_count(shared_app) == before + 1
 
 
-def test_invalid_events_are_named_and_the_valid_ones_applied(shared_exporter):
-    before = started_count(shared_exporter)
+def test_invalid_events_are_named_and_the_valid_ones_applied(shared_app):
+    before = started_count(shared_app)
     batch = [
         started(unique("ok")),
         {
@@ -66,7 +66,7 @@ def test_invalid_events_are_named_and_the_valid_ones_applied(shared_exporter):
         {"type": "workflow_finished", "workflow_id": "w", "status": "exploded"},
         started(unique("ok")),
     ]
-    response = shared_exporter.post_events(batch)
+    response = shared_app.post_events(batch)
     body = response.json()
     assert response.status_code == 422
     assert body["accepted"] == 2
@@ -77,22 +77,21 @@ def test_invalid_events_are_named_and_the_valid_ones_applied(shared_exporter):
         (4, "$[4].status"),
     ]
     assert "type" in body["errors"][2]["message"]
-    assert started_count(shared_exporter) == before + 2
+    assert started_count(shared_app) == before + 2
     assert (
-        shared_exporter.sample_getter()("autobot_exporter_events_rejected_total", reason="invalid")
-        >= 4
+        shared_app.sample_getter()("autobot_exporter_events_rejected_total", reason="invalid") >= 4
     )
 
 
-def test_a_flood_of_invalid_events_reports_the_first_hundred_and_the_count(shared_exporter):
-    response = shared_exporter.post_events([{"type": "nope"}] * 5000)
+def test_a_flood_of_invalid_events_reports_the_first_hundred_and_the_count(shared_app):
+    response = shared_app.post_events([{"type": "nope"}] * 5000)
     body = response.json()
     assert response.status_code == 422
     assert (len(body["errors"]), body["error_count"], body["accepted"]) == (100, 5000, 0)
 
 
-def test_single_invalid_object_has_a_root_path(shared_exporter):
-    response = shared_exporter.post_events({"type": "workflow_started"})
+def test_single_invalid_object_has_a_root_path(shared_app):
+    response = shared_app.post_events({"type": "workflow_started"})
     assert response.status_code == 422
     assert response.json()["errors"] == [
         {"index": 0, "path": "$", "message": "Object missing required field `workflow_id`"}
@@ -103,35 +102,35 @@ def test_single_invalid_object_has_a_root_path(shared_exporter):
     "body",
     [b"{not json", b"", b'[{"type": "workflow_started", "workflow_id": "x"}'],
 )
-def test_malformed_json_is_400_and_applies_nothing(shared_exporter, body):
-    before = started_count(shared_exporter, "unknown")
-    response = shared_exporter.post_events(body)
+def test_malformed_json_is_400_and_applies_nothing(shared_app, body):
+    before = started_count(shared_app, "unknown")
+    response = shared_app.post_events(body)
     assert response.status_code == 400
     assert "not valid JSON" in response.json()["message"]
-    assert started_count(shared_exporter, "unknown") == before
+    assert started_count(shared_app, "unknown") == before
 
 
-def test_malformed_ndjson_line_is_named(shared_exporter):
+def test_malformed_ndjson_line_is_named(shared_app):
     body = json.dumps(started(unique("nd"))) + "\n{oops\n"
-    response = shared_exporter.post_events(body, content_type="application/x-ndjson")
+    response = shared_app.post_events(body, content_type="application/x-ndjson")
     assert response.status_code == 400
     assert "line 2" in response.json()["message"]
 
 
-def test_wrong_content_type_is_415(shared_exporter):
-    response = shared_exporter.post_events("a=b", content_type="application/x-www-form-urlencoded")
+def test_wrong_content_type_is_415(shared_app):
+    response = shared_app.post_events("a=b", content_type="application/x-www-form-urlencoded")
     assert response.status_code == 415
     assert "application/json" in response.json()["message"]
 
 
-def test_gzip_body_is_accepted(shared_exporter):
+def test_gzip_body_is_accepted(shared_app):
     body = gzip.compress(json.dumps([started(unique("gz"))]).encode())
-    response = shared_exporter.post_events(body, **{"Content-Encoding": "gzip"})
+    response = shared_app.post_events(body, **{"Content-Encoding": "gzip"})
     assert response.status_code == 202, response.text
 
 
-def test_body_over_the_limit_is_413_with_or_without_length(start_exporter):
-    exporter = start_exporter("max_body_bytes: 2048\n")
+def test_body_over_the_limit_is_413_with_or_without_length(start_app):
+    exporter = start_app("max_body_bytes: 2048\n")
     big = [started(f"big-{n}") for n in range(100)]
     response = exporter.post_events(big)
     assert response.status_code == 413
@@ -153,10 +152,10 @@ def test_body_over_the_limit_is_413_with_or_without_length(start_exporter):
     assert "max_body_bytes (2048 bytes)" in log
 
 
-def test_bearer_token_is_required_when_configured(start_exporter, tmp_path):
+def test_bearer_token_is_required_when_configured(start_app, tmp_path):
     token_file = tmp_path / "token"
     token_file.write_text("s3cret\n")
-    exporter = start_exporter(f"ingest_token_file: {token_file}\n")
+    exporter = start_app(f"ingest_token_file: {token_file}\n")
     event = [started("tok-1")]
     missing = exporter.post_events(event)
     wrong = exporter.post_events(event, Authorization="Bearer nope")
@@ -170,7 +169,7 @@ def test_bearer_token_is_required_when_configured(start_exporter, tmp_path):
     assert "s3cret" not in exporter.log_text()
 
 
-def test_out_of_order_events_never_fail(shared_exporter):
+def test_out_of_order_events_never_fail(shared_app):
     workflow = unique("ooo")
     events = [
         {"type": "workflow_finished", "workflow_id": workflow, "status": "completed"},
@@ -183,13 +182,13 @@ def test_out_of_order_events_never_fail(shared_exporter):
         {"type": "workflow_started", "workflow_id": workflow},
     ]
     for event in events:
-        assert shared_exporter.post_events(event).status_code == 202
-    answer = shared_exporter.get(f"/api/metrics/workflow/{workflow}").json()
+        assert shared_app.post_events(event).status_code == 202
+    answer = shared_app.get(f"/api/metrics/workflow/{workflow}").json()
     assert answer["metrics"]["status"] == "completed"
     assert answer["metrics"]["failed_steps"] == 1
 
 
-def test_a_gzip_bomb_is_413_on_its_decompressed_size(shared_exporter):
+def test_a_gzip_bomb_is_413_on_its_decompressed_size(shared_app):
     """64 MiB of zeros gzipped is about 65 KB, far under max_body_bytes on the wire: the
     limit counts the decompressed bytes as they are read, so it stops there."""
     compressed = io.BytesIO()
@@ -198,7 +197,7 @@ def test_a_gzip_bomb_is_413_on_its_decompressed_size(shared_exporter):
         for _ in range(64):
             bomb.write(zeros)
     assert len(compressed.getvalue()) < Config().max_body_bytes
-    response = shared_exporter.post_events(compressed.getvalue(), **{"Content-Encoding": "gzip"})
+    response = shared_app.post_events(compressed.getvalue(), **{"Content-Encoding": "gzip"})
     assert response.status_code == 413
     assert "max_body_bytes" in response.json()["message"]
 
@@ -215,8 +214,8 @@ def test_a_gzip_bomb_is_413_on_its_decompressed_size(shared_exporter):
     ],
     ids=["array", "object", "ndjson"],
 )
-def test_deeply_nested_json_is_400_not_500(shared_exporter, body, content_type):
-    response = shared_exporter.post_events(body, content_type=content_type)
+def test_deeply_nested_json_is_400_not_500(shared_app, body, content_type):
+    response = shared_app.post_events(body, content_type=content_type)
     assert response.status_code == 400
     assert "nested too deeply" in response.json()["message"]
 
@@ -233,8 +232,26 @@ def half_sent(exporter, body: bytes) -> socket.socket:
     return connection
 
 
-def test_ingest_past_max_concurrent_ingest_is_503_until_a_slot_frees(start_exporter):
-    exporter = start_exporter("max_concurrent_ingest: 1\n")
+def read_reply(connection: socket.socket) -> bytes:
+    """One whole HTTP reply, headers and body, however the server split it into segments."""
+    reply = b""
+    while b"\r\n\r\n" not in reply:
+        reply += connection.recv(4096)
+    head, _, body = reply.partition(b"\r\n\r\n")
+    length = int(
+        next(
+            line.split(b":", 1)[1]
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+    )
+    while len(body) < length:
+        body += connection.recv(4096)
+    return head + b"\r\n\r\n" + body
+
+
+def test_ingest_past_max_concurrent_ingest_is_503_until_a_slot_frees(start_app):
+    exporter = start_app("max_concurrent_ingest: 1\n")
     held_body = json.dumps(started("held")).encode()
     with half_sent(exporter, held_body) as held:
         # a list, because a requests.Response with a 5xx status is falsy
@@ -248,16 +265,16 @@ def test_ingest_past_max_concurrent_ingest_is_503_until_a_slot_frees(start_expor
         assert "max_concurrent_ingest" in refused.json()["message"]
         assert refused.headers["Retry-After"] == "1"
         held.sendall(held_body[5:])
-        assert held.recv(4096).startswith(b"HTTP/1.1 202")
+        assert read_reply(held).startswith(b"HTTP/1.1 202")
     assert exporter.post_events(started(unique("after"))).status_code == 202
     get = exporter.sample_getter()
     assert get("autobot_exporter_events_rejected_total", reason="too_many_requests") >= 1
 
 
-def test_a_stalled_body_is_408_after_ingest_read_timeout(start_exporter):
-    exporter = start_exporter("ingest_read_timeout: 500ms\n")
+def test_a_stalled_body_is_408_after_ingest_read_timeout(start_app):
+    exporter = start_app("ingest_read_timeout: 500ms\n")
     with half_sent(exporter, json.dumps(started("stalled")).encode()) as stalled:
-        reply = stalled.recv(4096)  # the socket's 10 s timeout is the test's deadline
+        reply = read_reply(stalled)  # the socket's 10 s timeout is the test's deadline
     assert reply.startswith(b"HTTP/1.1 408")
     assert b"ingest_read_timeout (0.5s)" in reply
     get = exporter.sample_getter()

@@ -1,4 +1,4 @@
-"""The original AutoBot router's routes on the real process: envelopes, limits, errors."""
+"""The original AutoBot router's routes on the app served in-process: envelopes, limits, errors."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from tests.support.processes import Exporter
+from tests.support.processes import ExporterHttp
 
 
 @pytest.fixture(scope="module")
-def exporter(shared_exporter: Exporter) -> Exporter:
-    shared_exporter.post_events(
+def exporter(shared_app: ExporterHttp) -> ExporterHttp:
+    shared_app.post_events(
         [
             {
                 "type": "workflow_started",
@@ -75,7 +75,7 @@ def exporter(shared_exporter: Exporter) -> Exporter:
             },
         ]
     )
-    return shared_exporter
+    return shared_app
 
 
 def test_running_workflow_has_the_original_keys(exporter):
@@ -178,8 +178,8 @@ def test_summary_window_edges_and_extra_statistics(exporter):
     assert summary["approval_wait"]["by_outcome"]["approved"]["avg_ms"] == 10000.0
 
 
-def test_empty_window_answers_the_original_message(start_exporter):
-    fresh = start_exporter()
+def test_empty_window_answers_the_original_message(start_app):
+    fresh = start_app()
     summary = fresh.get("/api/metrics/performance/summary").json()["performance_summary"]
     assert summary["message"] == "No completed workflows in time window"
     assert summary["total_workflows"] == 0

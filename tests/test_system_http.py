@@ -1,4 +1,4 @@
-"""System monitoring through the real process: a real child process in a group, health
+"""System monitoring through the app served in-process: a real child process in a group, health
 with lowered thresholds, the system JSON routes, pausing, per-workflow resources."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import uuid
 import psutil
 import pytest
 
-from tests.support.processes import Exporter, wait_until
+from tests.support.in_process import InProcessExporter
+from tests.support.processes import wait_until
 from tests.support.promtool import check_metrics_problems
 
 CHILD_CODE = "import time; data = bytearray(64 * 1024 * 1024); time.sleep(300)"
@@ -31,13 +32,13 @@ def child(marker):
 
 
 @pytest.fixture(scope="module")
-def exporter(tmp_path_factory, marker, child):
+def exporter(marker, child):
     config = (
         "collection_interval: 200ms\n"
         f"process_groups:\n  - name: worker\n    cmdline: {marker}\n"
         "thresholds:\n  disk: {critical: 0.01}\n"
     )
-    running = Exporter(tmp_path_factory.mktemp("system"), config)
+    running = InProcessExporter(config)
     yield running
     running.stop()
 
@@ -174,10 +175,10 @@ def test_stopping_monitoring_is_visible_and_starting_resumes(exporter):
     assert exporter.sample_getter()("autobot_system_cpu_usage_ratio") is not None
 
 
-def test_monitoring_control_needs_the_token_when_one_is_set(start_exporter, tmp_path):
+def test_monitoring_control_needs_the_token_when_one_is_set(start_app, tmp_path):
     token = tmp_path / "token"
     token.write_text("t0k\n")
-    guarded = start_exporter(f"ingest_token_file: {token}\n")
+    guarded = start_app(f"ingest_token_file: {token}\n")
     url = guarded.url + "/api/metrics/system/monitoring/stop"
     assert guarded.session.post(url).status_code == 401
     assert guarded.session.post(url, headers={"Authorization": "Bearer t0k"}).status_code == 200

@@ -3,6 +3,10 @@ uses, so a changed threshold is changed in one place (``autobot-exporter rules``
 
 The shipped ``deploy/prometheus/autobot-rules.yml`` is this module's output for the
 default config; a test keeps them equal.
+
+Why one module of ~370 lines: most of it is the alert list itself, one declarative entry
+per alert (expression, for, severity, summary, description), read top to bottom like the
+rule file it renders.
 """
 
 from __future__ import annotations

@@ -71,10 +71,22 @@ def _refused(
 
 
 async def post_events(request: web.Request) -> web.Response:
+    content_type = request.content_type if "Content-Type" in request.headers else "application/json"
+    refusal = _gatekeep(request, content_type)  # a Response is falsy (a Mapping): no `or`
+    body = refusal if refusal is not None else await _read_body(request)
+    if isinstance(body, web.Response):
+        # The rest of the body is still on the connection: close it rather than parse that
+        # as the next request (with aiohttp 3.9, the request after a gzip bomb hung).
+        body.force_close()
+        return body
+    return _apply(request, body, ndjson=content_type in NDJSON_TYPES)
+
+
+def _gatekeep(request: web.Request, content_type: str) -> web.Response | None:
+    """The refusal of a request not worth reading: no valid token, or not JSON."""
     refusal = unauthorized(request)
     if refusal is not None:
         return _refused(request, refusal, "unauthorized", "no valid bearer token")
-    content_type = request.content_type if "Content-Type" in request.headers else "application/json"
     if content_type not in ACCEPTED_TYPES:
         return _refuse(
             request,
@@ -83,10 +95,7 @@ async def post_events(request: web.Request) -> web.Response:
             f"Content-Type {content_type!r} is not accepted; send application/json "
             "(one event or an array) or application/x-ndjson",
         )
-    body = await _read_body(request)
-    if isinstance(body, web.Response):
-        return body
-    return _apply(request, body, ndjson=content_type in NDJSON_TYPES)
+    return None
 
 
 async def _read_body(request: web.Request) -> bytes | web.Response:
@@ -106,14 +115,14 @@ async def _read_body(request: web.Request) -> bytes | web.Response:
         async with asyncio.timeout(config.ingest_read_timeout):
             return await _read_limited(request, max_body_bytes)
     except TimeoutError:
-        return _refuse(
+        response = _refuse(
             request,
             408,
             "read_timeout",
             f"the body did not arrive within ingest_read_timeout ({config.ingest_read_timeout:g}s)",
         )
     except BodyTooLarge:
-        return _refuse(
+        response = _refuse(
             request,
             413,
             "too_large",
@@ -121,6 +130,7 @@ async def _read_body(request: web.Request) -> bytes | web.Response:
         )
     finally:
         limit.release()
+    return response
 
 
 def _apply(request: web.Request, body: bytes, ndjson: bool) -> web.Response:

@@ -109,7 +109,38 @@ class ManagedProcess:
         self._log.close()
 
 
-class Exporter(ManagedProcess):
+class ExporterHttp:
+    """What a test asks of an exporter over HTTP, served in a child process or in-process."""
+
+    url: str
+    session: requests.Session
+
+    def post_events(
+        self, events: Any, content_type: str = "application/json", **headers: str
+    ) -> requests.Response:
+        body = events if isinstance(events, bytes | str) else requests.compat.json.dumps(events)
+        return self.session.post(
+            self.url + "/api/v1/events",
+            data=body,
+            headers={"Content-Type": content_type, **headers},
+            timeout=30,
+        )
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.get(self.url + path, timeout=30, **kwargs)
+
+    def metrics_text(self) -> str:
+        response = self.get("/metrics")
+        response.raise_for_status()
+        return response.text
+
+    def sample_getter(self) -> Callable[..., float | None]:
+        """A snapshot of /metrics as get(name, **labels), like get_sample_value."""
+        samples = parse_samples(self.metrics_text())
+        return lambda name, **labels: samples.get((name, frozenset(labels.items())))
+
+
+class Exporter(ManagedProcess, ExporterHttp):
     """``autobot-exporter --config.file F --web.listen-address 127.0.0.1:P``, as the README says."""
 
     def __init__(
@@ -142,30 +173,6 @@ class Exporter(ManagedProcess):
         )
         self.session = session or requests.Session()
         self.wait_ready(self.url + "/-/ready", self.session)
-
-    def post_events(
-        self, events: Any, content_type: str = "application/json", **headers: str
-    ) -> requests.Response:
-        body = events if isinstance(events, bytes | str) else requests.compat.json.dumps(events)
-        return self.session.post(
-            self.url + "/api/v1/events",
-            data=body,
-            headers={"Content-Type": content_type, **headers},
-            timeout=30,
-        )
-
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.get(self.url + path, timeout=30, **kwargs)
-
-    def metrics_text(self) -> str:
-        response = self.get("/metrics")
-        response.raise_for_status()
-        return response.text
-
-    def sample_getter(self) -> Callable[..., float | None]:
-        """A snapshot of /metrics as get(name, **labels), like get_sample_value."""
-        samples = parse_samples(self.metrics_text())
-        return lambda name, **labels: samples.get((name, frozenset(labels.items())))
 
 
 class Prometheus(ManagedProcess):

@@ -1,0 +1,159 @@
+"""Installing as a user does: the README's run command on Debian's own Python in a clean
+copy of the repository, and the client distribution alone in a fresh virtual environment.
+Both install from the package index, as a new user's machine does."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support.processes import free_port, wait_until
+
+pytestmark = pytest.mark.e2e
+
+TOP = Path(__file__).resolve().parents[1]
+DEBIAN_PYTHON = Path("/usr/bin/python3")
+INSTALL_TIMEOUT_SECONDS = 300.0
+SERVER_ONLY_DISTRIBUTIONS = (
+    "aiohttp",
+    "bcrypt",
+    "msgspec",
+    "prometheus-client",
+    "psutil",
+    "PyYAML",
+)
+
+
+def readme_commands() -> tuple[str, str]:
+    """The two commands at the top of README.md: the first fenced shell block's lines,
+    comments stripped."""
+    block = (TOP / "README.md").read_text().split("```sh\n", 1)[1].split("```", 1)[0]
+    run, test = (line.split("#", 1)[0].strip() for line in block.strip().splitlines()[:2])
+    return run, test
+
+
+def clean_copy(destination: Path) -> Path:
+    """The tracked files only, as a fresh clone has them (no .venv, no build output)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=TOP, capture_output=True, check=True
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = TOP / name
+        if source.is_file():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return destination
+
+
+def test_the_readme_commands_are_the_scripts_ci_runs():
+    run, test = readme_commands()
+    assert run.startswith("./run-exporter.sh"), run
+    assert test == "./run-tests.sh"
+    assert "./run-tests.sh" in (TOP / ".ci" / "run").read_text()
+
+
+def test_the_readme_run_command_serves_metrics_on_debians_own_python(tmp_path):
+    stdlib = subprocess.run(
+        [str(DEBIAN_PYTHON), "-c", "import sysconfig; print(sysconfig.get_path('stdlib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert (Path(stdlib) / "EXTERNALLY-MANAGED").exists(), "Debian's python3 refuses pip (PEP 668)"
+    repository = clean_copy(tmp_path / "autobot-exporter")
+    run, _ = readme_commands()
+    port = free_port()
+    # As pasted; only the port is chosen free, so the test never collides with a real one.
+    command = f"{run} --web.listen-address=127.0.0.1:{port}"
+    environment = {"PATH": f"{DEBIAN_PYTHON.parent}:/bin", "HOME": str(tmp_path)}
+    log = (tmp_path / "run.log").open("wb")
+    process = subprocess.Popen(
+        ["bash", "-c", command],
+        cwd=repository,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+
+        def serving() -> bool:
+            assert process.poll() is None, (tmp_path / "run.log").read_text()
+            return requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).ok
+
+        wait_until(serving, INSTALL_TIMEOUT_SECONDS, "the README's run command to serve /metrics")
+        body = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        assert "autobot_exporter_build_info" in body
+        venv = (repository / ".venv" / "pyvenv.cfg").read_text()
+        assert f"home = {DEBIAN_PYTHON.parent}" in venv, "the venv is Debian's Python's"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+        log.close()
+
+
+CLIENT_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from autobot_exporter_client import MetricsClient
+
+    workflow_metrics = MetricsClient(sys.argv[1])
+    workflow_metrics.start_workflow_tracking("alone-1", {"complexity": "client-alone"})
+    workflow_metrics.start_step_timing("alone-1", "s1", "research")
+    workflow_metrics.end_step_timing("alone-1", "s1", success=True)
+    workflow_metrics.end_workflow_tracking("alone-1", "completed")
+    assert workflow_metrics.flush(30), workflow_metrics.stats
+    try:
+        from autobot_exporter_client import AsyncMetricsClient  # noqa: F401
+    except ImportError as error:
+        print("aio:", error)
+    """
+)
+
+
+def test_the_client_installs_alone_and_delivers_events(tmp_path, start_exporter):
+    exporter = start_exporter()
+    subprocess.run([sys.executable, "-m", "venv", str(tmp_path / "venv")], check=True)
+    python = tmp_path / "venv" / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", str(TOP / "client")],
+        check=True,
+        timeout=INSTALL_TIMEOUT_SECONDS,
+    )
+    listed = subprocess.run(
+        [str(python), "-m", "pip", "list", "--format=freeze"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    installed = {re.split("==", line)[0].lower() for line in listed.splitlines()}
+    assert "autobot-exporter-client" in installed
+    assert not installed & {name.lower() for name in SERVER_ONLY_DISTRIBUTIONS}, installed
+    assert "autobot-exporter" not in installed
+    script = tmp_path / "autobot_side.py"
+    script.write_text(CLIENT_SCRIPT)
+    result = subprocess.run(
+        [str(python), str(script), exporter.url],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "aio: AsyncMetricsClient needs aiohttp" in result.stdout
+    get = exporter.sample_getter()
+    assert (
+        get("autobot_workflows_finished_total", complexity="client-alone", status="completed") == 1
+    )
+    assert get("autobot_step_duration_seconds_count", agent="research", status="success") == 1
