@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -145,6 +146,10 @@ def _serve(args: argparse.Namespace) -> int:
         log.error("invalid configuration: %s", error)
         return 1
     scheme = "https" if ssl_context else "http"
+    # What start-up created (modules, functions, the registry) lives as long as the process:
+    # moved out of the collector's generations, full collections stop walking it again
+    # and again (measured: 10-15 % of the ingest CPU once the history is full).
+    gc.freeze()
     log.info(
         "autobot-exporter %s listening on %s://%s", __version__, scheme, config.web.listen_address
     )

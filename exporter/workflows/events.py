@@ -26,27 +26,29 @@ Seconds = Annotated[float, msgspec.Meta(ge=0, le=MAX_SECONDS)]
 Timestamp = Annotated[float, msgspec.Meta(gt=0, le=1e11)]
 
 
-class Event(msgspec.Struct, tag_field="type", frozen=True, kw_only=True):
-    """Fields every event has; ``type`` selects the subclass."""
+class Event(msgspec.Struct, tag_field="type", frozen=True, kw_only=True, gc=False):
+    """Fields every event has; ``type`` selects the subclass. ``gc=False``: an event holds
+    only strings, numbers and flat containers of them, never a cycle, so the cyclic garbage
+    collector need not track (nor be triggered by) the thousands decoded per batch."""
 
     workflow_id: Id
     event_id: Id | None = None
     ts: Timestamp | None = None
 
 
-class WorkflowStarted(Event, tag="workflow_started", frozen=True):
+class WorkflowStarted(Event, tag="workflow_started", frozen=True, gc=False):
     complexity: Name = "unknown"
     user_message: Annotated[str, msgspec.Meta(max_length=65_536)] | None = None
     total_steps: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 0
     agents_involved: Annotated[tuple[Name, ...], msgspec.Meta(max_length=1_000)] = ()
 
 
-class StepStarted(Event, tag="step_started", frozen=True):
+class StepStarted(Event, tag="step_started", frozen=True, gc=False):
     step_id: Id
     agent: Name
 
 
-class StepFinished(Event, tag="step_finished", frozen=True):
+class StepFinished(Event, tag="step_finished", frozen=True, gc=False):
     step_id: Id
     success: bool
     agent: Name | None = None
@@ -54,24 +56,24 @@ class StepFinished(Event, tag="step_finished", frozen=True):
     duration_seconds: Seconds | None = None
 
 
-class ApprovalRequested(Event, tag="approval_requested", frozen=True):
+class ApprovalRequested(Event, tag="approval_requested", frozen=True, gc=False):
     approval_id: Id = "default"
 
 
-class ApprovalResolved(Event, tag="approval_resolved", frozen=True):
+class ApprovalResolved(Event, tag="approval_resolved", frozen=True, gc=False):
     outcome: Literal["approved", "denied", "timeout"]
     approval_id: Id = "default"
     wait_seconds: Seconds | None = None
 
 
-class ResourceSample(Event, tag="resource_sample", frozen=True):
+class ResourceSample(Event, tag="resource_sample", frozen=True, gc=False):
     data: Annotated[dict[Name, float], msgspec.Meta(max_length=256)]
 
 
 WorkflowStatus = Literal["completed", "failed", "cancelled", "timeout"]
 
 
-class WorkflowFinished(Event, tag="workflow_finished", frozen=True):
+class WorkflowFinished(Event, tag="workflow_finished", frozen=True, gc=False):
     status: WorkflowStatus
 
 

@@ -7,6 +7,7 @@ its workflow's finish event (a late batch, a retry) is still timed exactly.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -29,12 +30,16 @@ class Half(Generic[StartT]):
 
 
 class PairTable(Generic[StartT, EndT]):
-    """Open starts, waiting ends and recently closed keys, each bounded by ``capacity``."""
+    """Open starts, waiting ends and recently closed keys, each bounded by ``capacity``.
+
+    The halves are OrderedDicts: most leave from the middle (matched), the rest from the
+    front (drained), and an OrderedDict finds its oldest entry in O(1) whatever left before.
+    """
 
     def __init__(self, capacity: int) -> None:
         self._capacity = capacity
-        self._starts: dict[Key, Half[StartT]] = {}
-        self._ends: dict[Key, Half[EndT]] = {}
+        self._starts: OrderedDict[Key, Half[StartT]] = OrderedDict()
+        self._ends: OrderedDict[Key, Half[EndT]] = OrderedDict()
         self._closed = SeenIds(capacity)
 
     def is_closed(self, key: Key) -> bool:
@@ -75,12 +80,13 @@ class PairTable(Generic[StartT, EndT]):
         return len(self._starts) + len(self._ends)
 
 
-def _drain(halves: dict[Key, Half], deadline: float, capacity: int) -> list[tuple[Key, Half]]:
+def _drain(
+    halves: OrderedDict[Key, Half], deadline: float, capacity: int
+) -> list[tuple[Key, Half]]:
     drained = []
     while halves:
-        key, oldest = next(iter(halves.items()))
+        oldest = next(iter(halves.values()))
         if oldest.first_seen > deadline and len(halves) <= capacity:
             break
-        del halves[key]
-        drained.append((key, oldest))
+        drained.append(halves.popitem(last=False))
     return drained

@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import msgspec
+
 from exporter.workflows.budget import DetailBudget
 
 
-@dataclass(frozen=True, slots=True)
-class StepRecord:
+class StepRecord(msgspec.Struct, frozen=True, gc=False):
+    """One kept step. The history holds up to ``max_kept_details`` of these; as structs
+    without references to containers they are never tracked by the cyclic garbage
+    collector, whose full passes would otherwise walk every one of them."""
+
     step_id: str
     agent: str
     duration_seconds: float | None
@@ -18,8 +23,7 @@ class StepRecord:
     error_type: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class StepEnd:
+class StepEnd(msgspec.Struct, frozen=True, gc=False):
     """What a step_finished carries, kept while it waits for its step_started."""
 
     agent: str | None
@@ -28,8 +32,7 @@ class StepEnd:
     duration_seconds: float | None
 
 
-@dataclass(frozen=True, slots=True)
-class ApprovalWait:
+class ApprovalWait(msgspec.Struct, frozen=True, gc=False):
     outcome: str
     wait_seconds: float
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from typing import assert_never
 
@@ -78,8 +79,10 @@ class WorkflowTracker:
         self._metrics = metrics
         self._self = self_metrics
         self._clock = clock
-        self._active: dict[str, ActiveWorkflow] = {}
-        self._history: dict[str, FinishedWorkflow] = {}
+        # Ordered by arrival; OrderedDict finds the oldest in O(1) however many left before
+        # (a plain dict's next(iter()) walks the slots its deletions left at the front).
+        self._active: OrderedDict[str, ActiveWorkflow] = OrderedDict()
+        self._history: OrderedDict[str, FinishedWorkflow] = OrderedDict()
         self._seen_ids = SeenIds(config.dedup_window)
         self._steps: PairTable[str, StepEnd] = PairTable(config.max_pending_pairs)
         self._approvals: PairTable[None, str] = PairTable(config.max_pending_pairs)
@@ -422,7 +425,7 @@ class WorkflowTracker:
     def _remember(self, finished: FinishedWorkflow) -> None:
         self._history[finished.workflow_id] = finished
         if len(self._history) > self._config.max_history:
-            oldest = self._history.pop(next(iter(self._history)))
+            _, oldest = self._history.popitem(last=False)
             oldest.progress.release()
             self._self.history_evicted.inc()
             self._log_limit_once(

@@ -1,28 +1,35 @@
-"""Ingest, scrape and memory figures of the real exporter process, each beside a reference
-measured in the same run, so the ratios survive a noisy machine.
+"""Sustained ingest: CPU per event and RSS from the first events to far past every bounded
+window, over HTTP and in-process, each beside a reference from the same run.
 
-    python tests/benchmarks/bench_ingest.py [--workflows 3000]
+    python tests/benchmarks/bench_ingest.py [--events 2000000]
 
-Figures:
-  1. events/s in batches of 1000 over HTTP vs the same events decoded and applied by
-     direct calls in this process (best of three rounds each);
-  2. single-event POSTs/s with keep-alive (8 concurrent connections) vs the same client
-     against a bare aiohttp handler that answers 202 without work;
-  3. /metrics latency with a populated registry vs a GET of the bare handler;
-  4. RSS of the exporter idle and after the load vs the bare aiohttp process.
+Workload: whole workflows (a start, 8 steps with ``duration_seconds``, a finish; unique
+``event_id``s) in batches of 1000, sent over 4 keep-alive connections. The default config's
+largest window is 100,000 (``dedup_window``, ``max_pending_pairs``; ``max_history`` holds
+10,000 workflows = 100,000 events), so 2,000,000 events turn every window over 20 times.
+
+Figures, for the first 60,000 events, the 100,000 events before 5x the largest window,
+and the last 100,000 events:
+  1. exporter CPU per event over HTTP (read from /proc), and RSS;
+     reference: a bare aiohttp handler that reads the same bodies and answers 202;
+  2. CPU per event decoded and applied by direct calls in this process;
+  3. CPU per single-event POST (keep-alive), exporter vs the bare handler;
+  4. /metrics latency after the load vs a bare handler GET;
+  5. RSS idle vs a bare aiohttp + prometheus_client process.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -36,17 +43,23 @@ from exporter.workflows.events import decode_events
 from exporter.workflows.metrics import SelfMetrics, WorkflowMetrics
 from exporter.workflows.tracker import WorkflowTracker
 from tests.support.processes import Exporter, ManagedProcess, free_port
-from tests.support.workload import build_workload
 
-BATCH = 1000
+BATCH_WORKFLOWS = 100
+EVENTS_PER_WORKFLOW = 10
+BATCH = BATCH_WORKFLOWS * EVENTS_PER_WORKFLOW
+CONNECTIONS = 4
+FRESH = 60_000
+LARGEST_WINDOW = 100_000
+SPAN = 100_000
 SINGLE_POSTS = 4000
-CONCURRENCY = 8
-SCRAPES = 200
-ROUNDS = 3
+SCRAPES = 100
+COMPLEXITIES = ("simple", "research", "install", "complex")
+AGENTS = ("classifier", "research", "librarian", "system_commands", "orchestrator")
 
 BARE_SERVER = textwrap.dedent(
     """
     import sys
+    import prometheus_client
     from aiohttp import web
     async def accept(request):
         await request.read()
@@ -61,56 +74,138 @@ BARE_SERVER = textwrap.dedent(
 )
 
 
-def encoded_batches(workflows: int, seed: int) -> tuple[list[bytes], int]:
-    events = build_workload(workflows, seed=seed, duplicate_share=0).events
-    chunks = [events[i : i + BATCH] for i in range(0, len(events), BATCH)]
-    return [json.dumps(chunk).encode() for chunk in chunks], len(events)
+def batch_body(number: int) -> bytes:
+    """Batch ``number``: 100 whole workflows, 1000 events, every id unique."""
+    events = []
+    for workflow in range(number * BATCH_WORKFLOWS, (number + 1) * BATCH_WORKFLOWS):
+        workflow_id = f"wf-{workflow:09d}"
+        events.append(
+            {
+                "type": "workflow_started",
+                "workflow_id": workflow_id,
+                "complexity": COMPLEXITIES[workflow % 4],
+                "event_id": f"{workflow_id}-start",
+            }
+        )
+        for step in range(8):
+            events.append(
+                {
+                    "type": "step_finished",
+                    "workflow_id": workflow_id,
+                    "step_id": f"s{step}",
+                    "agent": AGENTS[(workflow + step) % 5],
+                    "success": (workflow + step) % 13 != 0,
+                    "duration_seconds": 0.1 * (step + 1),
+                    "event_id": f"{workflow_id}-{step}",
+                }
+            )
+        events.append(
+            {
+                "type": "workflow_finished",
+                "workflow_id": workflow_id,
+                "status": "completed",
+                "event_id": f"{workflow_id}-end",
+            }
+        )
+    return json.dumps(events).encode()
 
 
-def direct_rate(bodies: list[bytes], events: int) -> float:
+def checkpoints(total: int) -> list[tuple[str, int, int]]:
+    """(name, first event, end event) of the spans measured."""
+    at_five = 5 * LARGEST_WINDOW + 2 * SPAN
+    return [
+        ("first 60k", 0, FRESH),
+        (f"{(at_five - SPAN) // 1000}k-{at_five // 1000}k (5x window)", at_five - SPAN, at_five),
+        (f"last 100k (to {total // 1000}k)", total - SPAN, total),
+    ]
+
+
+class CpuMeter:
+    """CPU seconds of a process (or of this one) at chosen event counts."""
+
+    def __init__(self, pid: int | None) -> None:
+        self._process = psutil.Process(pid) if pid else None
+        self.readings: dict[int, tuple[float, float]] = {}
+
+    def cpu(self) -> float:
+        if self._process is None:
+            return time.process_time()
+        times = self._process.cpu_times()
+        return times.user + times.system
+
+    def mark(self, events: int) -> None:
+        rss = (self._process or psutil.Process()).memory_info().rss / 2**20
+        self.readings[events] = (self.cpu(), rss)
+
+    def per_event_us(self, start: int, end: int) -> float:
+        return (self.readings[end][0] - self.readings[start][0]) / (end - start) * 1e6
+
+    def rss(self, events: int) -> float:
+        return self.readings[events][1]
+
+
+async def send_batches(url: str, total: int, meter: CpuMeter, marks: set[int]) -> None:
+    """Batches in order over CONNECTIONS connections; marks taken between batches, with
+    nothing in flight."""
+    headers = {"Content-Type": "application/json"}
+    connector = aiohttp.TCPConnector(limit=CONNECTIONS)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def post(body: bytes) -> None:
+            async with session.post(url + "/api/v1/events", data=body, headers=headers) as reply:
+                assert reply.status == 202, await reply.text()
+
+        sent = 0
+        meter.mark(0)
+        while sent < total:
+            group = min(CONNECTIONS, (total - sent) // BATCH)
+            bodies = [batch_body(sent // BATCH + n) for n in range(group)]
+            await asyncio.gather(*(post(body) for body in bodies))
+            sent += group * BATCH
+            if sent in marks:
+                meter.mark(sent)
+
+
+def in_process(total: int, marks: set[int]) -> CpuMeter:
     config = Config()
     registry = CollectorRegistry()
     tracker = WorkflowTracker(
         config, WorkflowMetrics(registry, config.buckets), SelfMetrics(registry)
     )
-    began = time.perf_counter()
-    for body in bodies:
+    gc.freeze()  # as the exporter does after start-up
+    meter = CpuMeter(None)
+    applied, cpu = 0, 0.0
+    meter.readings[0] = (0.0, psutil.Process().memory_info().rss / 2**20)
+    for number in range(total // BATCH):
+        body = batch_body(number)  # built outside the measured time
+        began = time.process_time()
         tracker.apply(event for _, event in decode_events(body).events)
-    return events / (time.perf_counter() - began)
+        cpu += time.process_time() - began
+        applied += BATCH
+        if applied in marks:
+            meter.readings[applied] = (cpu, psutil.Process().memory_info().rss / 2**20)
+    return meter
 
 
-async def http_batch_rate(url: str, bodies: list[bytes], events: int) -> float:
-    headers = {"Content-Type": "application/json"}
-    async with aiohttp.ClientSession() as session:
-        began = time.perf_counter()
-        for body in bodies:
-            async with session.post(url + "/api/v1/events", data=body, headers=headers) as reply:
-                assert reply.status == 202, await reply.text()
-        return events / (time.perf_counter() - began)
-
-
-async def single_post_rate(url: str, seed: int) -> float:
-    events = [
+async def single_posts_cpu_us(url: str, pid: int, seed: int) -> float:
+    bodies = iter(
         json.dumps({"type": "workflow_started", "workflow_id": f"single-{seed}-{n}"}).encode()
         for n in range(SINGLE_POSTS)
-    ]
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
-    for event in events:
-        queue.put_nowait(event)
+    )
+    meter = CpuMeter(pid)
     headers = {"Content-Type": "application/json"}
 
-    async def worker(session: aiohttp.ClientSession) -> None:
-        while not queue.empty():
-            body = queue.get_nowait()
+    async def worker(session: aiohttp.ClientSession, work: Iterator[bytes]) -> None:
+        for body in work:
             async with session.post(url + "/api/v1/events", data=body, headers=headers) as reply:
                 assert reply.status == 202
                 await reply.read()
 
-    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        began = time.perf_counter()
-        await asyncio.gather(*(worker(session) for _ in range(CONCURRENCY)))
-        return SINGLE_POSTS / (time.perf_counter() - began)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=8)) as session:
+        meter.mark(0)
+        await asyncio.gather(*(worker(session, bodies) for _ in range(8)))
+        meter.mark(SINGLE_POSTS)
+    return meter.per_event_us(0, SINGLE_POSTS)
 
 
 async def get_latencies_ms(url: str, count: int) -> list[float]:
@@ -124,20 +219,28 @@ async def get_latencies_ms(url: str, count: int) -> list[float]:
         return latencies
 
 
-def rss_mib(process: ManagedProcess) -> float:
-    return psutil.Process(process.process.pid).memory_info().rss / 2**20
-
-
 def summary_ms(latencies: list[float]) -> str:
     ordered = sorted(latencies)
     p99 = ordered[int(len(ordered) * 0.99) - 1]
     return f"median {statistics.median(ordered):.2f} ms, p99 {p99:.2f} ms"
 
 
+def report(name: str, meter: CpuMeter, spans: list[tuple[str, int, int]], rss: bool) -> None:
+    fresh = meter.per_event_us(spans[0][1], spans[0][2])
+    for label, start, end in spans:
+        cost = meter.per_event_us(start, end)
+        memory = f", RSS {meter.rss(end):6.1f} MiB" if rss else ""
+        print(f"  {name:22} {label:28} {cost:6.2f} µs/event ({cost / fresh:4.2f}x fresh){memory}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workflows", type=int, default=3000)
+    parser.add_argument("--events", type=int, default=2_000_000)
     args = parser.parse_args()
+    total = args.events - args.events % (BATCH * CONNECTIONS)
+    spans = checkpoints(total)
+    marks = {point for _, start, end in spans for point in (start, end)}
+    assert all(point % (BATCH * CONNECTIONS) == 0 for point in marks), marks
     with tempfile.TemporaryDirectory() as directory:
         exporter = Exporter(Path(directory))
         port = free_port()
@@ -147,42 +250,43 @@ def main() -> None:
         bare_url = f"http://127.0.0.1:{port}"
         try:
             bare.wait_ready(bare_url + "/-/ready")
-            idle_rss, bare_rss = rss_mib(exporter), rss_mib(bare)
-            direct = over_http = 0.0
-            for attempt in range(ROUNDS):  # best of ROUNDS: the machine is shared and noisy
-                bodies, events = encoded_batches(args.workflows, seed=100 + attempt)
-                direct = max(direct, direct_rate(bodies, events))
-                bodies, events = encoded_batches(args.workflows, seed=200 + attempt)
-                over_http = max(
-                    over_http, asyncio.run(http_batch_rate(exporter.url, bodies, events))
-                )
-            single = asyncio.run(single_post_rate(exporter.url, seed=303))
-            bare_single = asyncio.run(single_post_rate(bare_url, seed=404))
+            idle = psutil.Process(exporter.process.pid).memory_info().rss / 2**20
+            bare_idle = psutil.Process(bare.process.pid).memory_info().rss / 2**20
+            over_http = CpuMeter(exporter.process.pid)
+            asyncio.run(send_batches(exporter.url, total, over_http, marks))
+            bare_meter = CpuMeter(bare.process.pid)
+            asyncio.run(send_batches(bare_url, spans[0][2], bare_meter, {spans[0][2]}))
+            single = asyncio.run(single_posts_cpu_us(exporter.url, exporter.process.pid, 1))
+            bare_single = asyncio.run(single_posts_cpu_us(bare_url, bare.process.pid, 2))
             scrape = asyncio.run(get_latencies_ms(exporter.url + "/metrics", SCRAPES))
             bare_get = asyncio.run(get_latencies_ms(bare_url + "/-/ready", SCRAPES))
-            series = sum(
-                1 for line in exporter.metrics_text().splitlines() if not line.startswith("#")
+            finished = exporter.sample_getter()(
+                "autobot_workflows_finished_total", complexity="simple", status="completed"
             )
-            loaded_rss = rss_mib(exporter)
         finally:
             exporter.stop()
             bare.stop()
-    cpu = subprocess.run(["nproc"], capture_output=True, text=True, check=False).stdout.strip()
-    print(f"machine: {cpu} CPUs, Python {sys.version.split()[0]}; {events} events per ingest run")
-    print(f"ingest, batches of {BATCH} over HTTP: {over_http:,.0f} events/s")
+    direct = in_process(total, marks)
     print(
-        f"  reference, decode+apply in-process:  {direct:,.0f} events/s "
-        f"(HTTP reaches {over_http / direct:.0%} of it)"
+        f"{total:,} events in batches of {BATCH} over {CONNECTIONS} connections; "
+        f"Python {sys.version.split()[0]}, {psutil.cpu_count()} CPUs"
     )
-    print(f"single-event POSTs, keep-alive x{CONCURRENCY}: {single:,.0f} req/s")
+    print("batches over HTTP (exporter CPU from /proc):")
+    report("exporter", over_http, spans, rss=True)
+    bare_cost = bare_meter.per_event_us(0, spans[0][2])
+    print(f"  {'reference, bare aiohttp':22} {spans[0][0]:28} {bare_cost:6.2f} µs/event")
+    print("decoded and applied in-process:")
+    report("direct calls", direct, spans, rss=False)
+    print(f"counted exactly: {finished == total // EVENTS_PER_WORKFLOW // 4} ({finished:,.0f})")
     print(
-        f"  reference, bare aiohttp handler:     {bare_single:,.0f} req/s "
-        f"(exporter reaches {single / bare_single:.0%} of it)"
+        f"single-event POST: {single:.0f} µs CPU; bare aiohttp handler {bare_single:.0f} µs "
+        f"({single / bare_single:.2f}x)"
     )
-    print(f"/metrics with {series} samples: {summary_ms(scrape)}")
-    print(f"  reference, bare handler GET:         {summary_ms(bare_get)}")
-    print(f"RSS idle: {idle_rss:.1f} MiB; after the load: {loaded_rss:.1f} MiB")
-    print(f"  reference, bare aiohttp process:     {bare_rss:.1f} MiB")
+    print(f"/metrics after the load: {summary_ms(scrape)}; bare GET {summary_ms(bare_get)}")
+    print(
+        f"RSS idle {idle:.1f} MiB, after the load {over_http.rss(total):.1f} MiB; "
+        f"bare aiohttp + prometheus_client idle {bare_idle:.1f} MiB ({idle / bare_idle:.2f}x)"
+    )
 
 
 if __name__ == "__main__":
