@@ -44,15 +44,13 @@ def exporter(marker, child):
 
 
 def test_child_process_is_seen_in_its_group_with_its_rss(exporter, child):
-    expected_rss = psutil.Process(child.pid).memory_info().rss
-
     def seen():
         get = exporter.sample_getter()
         rss = get("autobot_process_resident_memory_bytes", group="worker")
         return get("autobot_processes", group="worker") == 1 and rss and rss > 64 * 2**20 and rss
 
     rss = wait_until(seen, 10, "the child in group worker")
-    assert rss == pytest.approx(expected_rss, rel=0.1)
+    assert rss == pytest.approx(psutil.Process(child.pid).memory_info().rss, rel=0.1)
     get = exporter.sample_getter()
     assert get("autobot_process_threads", group="worker") >= 1
     assert get("autobot_processes", group="autobot") is None
