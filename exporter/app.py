@@ -13,7 +13,7 @@ from aiohttp.typedefs import Middleware
 
 from exporter.config import Config, read_token
 from exporter.jsonapi import dashboard_routes, system_routes, workflow_routes
-from exporter.jsonapi.system_json import workflow_resource_usage
+from exporter.jsonapi.system_json import WorkflowResourceUsage
 from exporter.system.collector import SystemCollector
 from exporter.system.sampler import Sampler
 from exporter.web import landing, scrape
@@ -80,7 +80,7 @@ def create_app(
         WorkflowMetrics(registry, config.buckets),
         self_metrics,
         clock,
-        resource_usage=lambda start, end: workflow_resource_usage(sampler.between(start, end)),
+        resource_usage=WorkflowResourceUsage(sampler),
     )
     web_config = (
         load_web_config(config.web.config_file) if config.web.config_file else WebConfigFile()

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from exporter.system.health import HealthReport
+from exporter.system.sampler import Sampler
 from exporter.system.snapshot import Snapshot
 from exporter.units import iso_time, percentile, to_percent
 
@@ -138,6 +139,27 @@ def resource_summary(snapshots: Iterable[Snapshot], minutes: int) -> dict[str, A
             "cpu": _stats(_series(points, autobot_cpu_ratio), "percent", to_percent),
         },
     }
+
+
+class WorkflowResourceUsage:
+    """``workflow_resource_usage`` of the sampler's passes during [start, end], for the
+    tracker at every finish. The result of the latest range of passes is kept: workflows
+    finishing within one collection_interval mostly share it (a batch of short workflows
+    computed it a thousand times over). The answer is shared: read it, do not change it."""
+
+    def __init__(self, sampler: Sampler) -> None:
+        self._sampler = sampler
+        self._range: tuple[float, float, int] | None = None
+        self._usage: dict[str, float] = {}
+
+    def __call__(self, start: float, end: float) -> dict[str, float]:
+        snapshots = self._sampler.between(start, end)
+        passes = (
+            (snapshots[0].timestamp, snapshots[-1].timestamp, len(snapshots)) if snapshots else None
+        )
+        if passes != self._range:
+            self._range, self._usage = passes, workflow_resource_usage(snapshots)
+        return self._usage
 
 
 def workflow_resource_usage(snapshots: list[Snapshot]) -> dict[str, float]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from autobot_exporter_client.log_once import LogOnce
-from prometheus_client import Counter
 
+from exporter.workflows.families import CounterValue
 from exporter.workflows.metrics import Children
 
 OVERFLOW_VALUE = "other"
@@ -19,7 +19,7 @@ class LabelValueLimiter:
     the series count. Each value mapped to ``other`` is counted in ``overflow``; the first
     time the cap bites it is logged."""
 
-    def __init__(self, label: str, max_values: int, overflow: Children[Counter]) -> None:
+    def __init__(self, label: str, max_values: int, overflow: Children[CounterValue]) -> None:
         self._label = label
         self._max_values = max_values
         self._seen: set[str] = set()

@@ -6,13 +6,7 @@ import platform
 from collections.abc import Iterable
 from typing import Generic, Literal, TypeVar, get_args
 
-from prometheus_client import (
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    disable_created_metrics,
-)
+from prometheus_client import CollectorRegistry, Gauge, disable_created_metrics
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
@@ -20,13 +14,22 @@ from prometheus_client.process_collector import ProcessCollector
 from exporter import __version__
 from exporter.config import BucketsConfig
 from exporter.workflows.events import EVENT_TYPES, WorkflowStatus
+from exporter.workflows.families import (
+    CounterFamily,
+    CounterValue,
+    Family,
+    GaugeFamily,
+    GaugeValue,
+    HistogramFamily,
+    HistogramValue,
+)
 
 # The _created series double every counter's series count and no dashboard or rule uses them.
 disable_created_metrics()
 
 EXEMPLAR_LABEL = "workflow_id"
 
-MetricT = TypeVar("MetricT", Counter, Gauge, Histogram)
+ValueT = TypeVar("ValueT", CounterValue, GaugeValue, HistogramValue)
 
 ABANDONED = "abandoned"
 FINISH_STATUSES = (*get_args(WorkflowStatus), ABANDONED)
@@ -44,36 +47,32 @@ ExpiryReason = Literal["ttl", "capacity"]
 DetailKind = Literal["step", "approval", "resource_key", "agent"]
 
 
-class Children(Generic[MetricT]):
-    """A labelled metric whose children are memoised by label values.
+class Children(Generic[ValueT]):
+    """A labelled family whose series of values known in advance exist at 0.
 
-    prometheus_client's ``labels()`` validates and sorts its arguments on every call; that
-    was the largest cost of ingest. Label values reaching here are already bounded (enums
-    or LabelValueLimiter), so the memo is bounded too. Values are positional, in the
-    order of the metric's label names.
-
-    Series of values known in advance are created at 0 (client_python's advice for labelled
-    metrics), because ``rate()`` cannot see the increment of a series that first appears at
-    1: ``known`` lists the values of a one-label metric, created now; ``per_row`` lists the
-    values of the last label, created with the first child of each new combination of the
-    other labels (a new complexity gets every status at once).
+    client_python's advice for labelled metrics, because ``rate()`` cannot see the
+    increment of a series that first appears at 1: ``known`` lists the values of a
+    one-label family, created now; ``per_row`` lists the values of the last label, created
+    with the first child of each new combination of the other labels (a new complexity
+    gets every status at once). Label values reaching here are already bounded (enums or
+    LabelValueLimiter), so the children are too. Values are positional, in the order of
+    the family's label names.
     """
 
     def __init__(
-        self, metric: MetricT, *, known: Iterable[str] = (), per_row: Iterable[str] = ()
+        self, metric: Family[ValueT], *, known: Iterable[str] = (), per_row: Iterable[str] = ()
     ) -> None:
-        self.metric: MetricT = metric
-        self._children: dict[tuple[str, ...], MetricT] = {}
+        self.metric: Family[ValueT] = metric
         self._per_row = tuple(per_row)
         self._rows: set[tuple[str, ...]] = set()
         for value in known:
             self(value)
 
-    def __call__(self, *values: str) -> MetricT:
-        child = self._children.get(values)
+    def __call__(self, *values: str) -> ValueT:
+        child = self.metric.get(values)
         if child is None:
             self.open_row(*values[:-1])
-            child = self._children.get(values) or self._create(values)
+            child = self.metric.labels(*values)
         return child
 
     def open_row(self, *row: str) -> None:
@@ -82,11 +81,7 @@ class Children(Generic[MetricT]):
         if self._per_row and row not in self._rows:
             self._rows.add(row)
             for value in self._per_row:
-                self._create((*row, value))
-
-    def _create(self, values: tuple[str, ...]) -> MetricT:
-        child = self._children[values] = self.metric.labels(*values)
-        return child
+                self.metric.labels(*row, value)
 
 
 class WorkflowMetrics:
@@ -94,7 +89,7 @@ class WorkflowMetrics:
 
     def __init__(self, registry: CollectorRegistry, buckets: BucketsConfig) -> None:
         self.workflows_started = Children(
-            Counter(
+            CounterFamily(
                 "autobot_workflows_started",
                 "Workflows started, by complexity.",
                 ["complexity"],
@@ -102,7 +97,7 @@ class WorkflowMetrics:
             )
         )
         self.workflows_finished = Children(
-            Counter(
+            CounterFamily(
                 "autobot_workflows_finished",
                 "Workflows finished, by complexity and final status "
                 "(completed, failed, cancelled, timeout, abandoned).",
@@ -112,16 +107,17 @@ class WorkflowMetrics:
             per_row=FINISH_STATUSES,
         )
         self.workflow_duration = Children(
-            Histogram(
+            HistogramFamily(
                 "autobot_workflow_duration_seconds",
                 "Wall time from workflow start to finish; exemplars carry the workflow_id.",
                 ["complexity", "status"],
                 buckets=buckets.workflow_duration_seconds,
+                exemplar_label=EXEMPLAR_LABEL,
                 registry=registry,
             )
         )
         self.workflows_active = Children(
-            Gauge(
+            GaugeFamily(
                 "autobot_workflows_active",
                 "Workflows started and not yet finished or expired.",
                 ["complexity"],
@@ -129,17 +125,18 @@ class WorkflowMetrics:
             )
         )
         self.step_duration = Children(
-            Histogram(
+            HistogramFamily(
                 "autobot_step_duration_seconds",
                 "Duration of one agent step; exemplars carry the workflow_id.",
                 ["agent", "status"],
                 buckets=buckets.step_duration_seconds,
+                exemplar_label=EXEMPLAR_LABEL,
                 registry=registry,
             ),
             per_row=get_args(StepStatus),
         )
         self.step_errors = Children(
-            Counter(
+            CounterFamily(
                 "autobot_step_errors",
                 "Failed agent steps, by agent and error type.",
                 ["agent", "error_type"],
@@ -147,7 +144,7 @@ class WorkflowMetrics:
             )
         )
         self.approval_wait = Children(
-            Histogram(
+            HistogramFamily(
                 "autobot_approval_wait_seconds",
                 "Time an approval waited for a person, by outcome (approved, denied, timeout).",
                 ["outcome"],
@@ -155,11 +152,11 @@ class WorkflowMetrics:
                 registry=registry,
             )
         )
-        self.approvals_pending = Gauge(
+        self.approvals_pending = GaugeFamily(
             "autobot_approvals_pending",
             "Approvals requested and not yet resolved.",
             registry=registry,
-        )
+        ).labels()
 
 
 def _counter_by(
@@ -168,9 +165,9 @@ def _counter_by(
     documentation: str,
     label: str,
     known: Iterable[str] = (),
-) -> Children[Counter]:
+) -> Children[CounterValue]:
     """A counter with one label, its ``known`` values created at 0."""
-    return Children(Counter(name, documentation, [label], registry=registry), known=known)
+    return Children(CounterFamily(name, documentation, [label], registry=registry), known=known)
 
 
 class SelfMetrics:
@@ -193,11 +190,11 @@ class SelfMetrics:
             "reason",
             known=get_args(RejectReason),
         )
-        self.events_duplicate = Counter(
+        self.events_duplicate = CounterFamily(
             "autobot_exporter_events_duplicate",
             "Events ignored because their event_id was already seen.",
             registry=registry,
-        )
+        ).labels()
         self.events_out_of_order = _counter_by(
             registry,
             "autobot_exporter_events_out_of_order",
@@ -222,19 +219,17 @@ class SelfMetrics:
             "reason",
             known=get_args(ExpiryReason),
         )
-        self.history_evicted = Counter(
+        self.history_evicted = CounterFamily(
             "autobot_exporter_history_evicted",
             "Finished workflows dropped from the JSON history because max_history was reached.",
             registry=registry,
-        )
-        self.workflows_tracked = Children(
-            Gauge(
-                "autobot_exporter_workflows_tracked",
-                "Workflows held in memory, by state (active: running or waiting for its start; "
-                "history: finished, kept for the JSON API).",
-                ["state"],
-                registry=registry,
-            )
+        ).labels()
+        self.workflows_tracked = Gauge(
+            "autobot_exporter_workflows_tracked",
+            "Workflows held in memory, by state (active: running or waiting for its start; "
+            "history: finished, kept for the JSON API).",
+            ["state"],
+            registry=registry,
         )
         self.details_kept = Gauge(
             "autobot_exporter_details_kept",
@@ -250,11 +245,11 @@ class SelfMetrics:
             "kind",
             known=get_args(DetailKind),
         )
-        self.scrapes_refused = Counter(
+        self.scrapes_refused = CounterFamily(
             "autobot_exporter_scrapes_refused",
             "GET /metrics answered 503 because web.max_requests renders were in progress.",
             registry=registry,
-        )
+        ).labels()
         self.unmatched_events = Gauge(
             "autobot_exporter_unmatched_events",
             "Step and approval events waiting for their partner (start or end); bounded by "

@@ -42,7 +42,6 @@ from exporter.workflows.events import (
 from exporter.workflows.labels import LabelValueLimiter
 from exporter.workflows.metrics import (
     ABANDONED,
-    EXEMPLAR_LABEL,
     ExpiryReason,
     SelfMetrics,
     WorkflowMetrics,
@@ -94,8 +93,8 @@ class WorkflowTracker:
         self._log_once = LogOnce(log)
         # read when scraped, not pushed after every batch
         tracked = self_metrics.workflows_tracked
-        tracked("active").set_function(lambda: len(self._active))
-        tracked("history").set_function(lambda: len(self._history))
+        tracked.labels("active").set_function(lambda: len(self._active))
+        tracked.labels("history").set_function(lambda: len(self._history))
         self_metrics.unmatched_events.set_function(
             lambda: self._steps.open_count + self._approvals.open_count
         )
@@ -304,7 +303,7 @@ class WorkflowTracker:
         if step.duration_seconds is not None:
             self._metrics.step_duration(
                 agent_label, "success" if step.success else "failure"
-            ).observe(step.duration_seconds, {EXEMPLAR_LABEL: workflow_id})
+            ).observe(step.duration_seconds, workflow_id, now)
         if not step.success:
             error_type = self._error_type(step.error_type or UNKNOWN)
             self._metrics.step_errors(agent_label, error_type).inc()
@@ -402,7 +401,7 @@ class WorkflowTracker:
         if record.start_ts is not None:
             duration = max(0.0, end_ts - record.start_ts)
             self._metrics.workflow_duration(record.complexity_label, status).observe(
-                duration, {EXEMPLAR_LABEL: record.workflow_id}
+                duration, record.workflow_id, self._clock()
             )
             if self._resource_usage is not None:
                 sampled = self._resource_usage(record.start_ts, end_ts)
