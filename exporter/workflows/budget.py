@@ -29,6 +29,9 @@ class DetailBudget:
 
     def take(self, kind: DetailKind, count: int = 1) -> int:
         """Reserve up to ``count`` units; returns how many were granted."""
+        if self._used + count <= self._limit:
+            self._used += count
+            return count
         granted = max(0, min(count, self._limit - self._used))
         self._used += granted
         if granted < count:

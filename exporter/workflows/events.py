@@ -88,12 +88,12 @@ AnyEvent = (
 )
 
 
-EVENT_TYPES = tuple(str(kind.__struct_config__.tag) for kind in get_args(AnyEvent))
+def event_type_name(kind: type[Event]) -> str:
+    """The ``type`` an event struct is decoded from (its tag)."""
+    return str(kind.__struct_config__.tag)
 
 
-def event_type(event: Event) -> str:
-    """The ``type`` an event was decoded from (its struct tag)."""
-    return str(event.__struct_config__.tag)
+EVENT_TYPES = tuple(event_type_name(kind) for kind in get_args(AnyEvent))
 
 
 class MalformedBody(ValueError):

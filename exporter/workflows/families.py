@@ -84,20 +84,17 @@ class Family(Generic[ValueT]):
         self.name = name
         self.documentation = documentation
         self.labelnames = tuple(labelnames)
-        self._children: dict[tuple[str, ...], ValueT] = {}
+        self.children: dict[tuple[str, ...], ValueT] = {}
+        """By label values; read it, create children with ``labels``."""
         if registry is not None:
             registry.register(self)
 
-    def get(self, values: tuple[str, ...]) -> ValueT | None:
-        """The child of these label values, if it exists."""
-        return self._children.get(values)
-
     def labels(self, *values: str) -> ValueT:
-        child = self._children.get(values)
+        child = self.children.get(values)
         if child is None:
             if len(values) != len(self.labelnames):
                 raise ValueError(f"{self.name}: expected labels {self.labelnames}, got {values}")
-            child = self._children[values] = self._new_child()
+            child = self.children[values] = self._new_child()
         return child
 
     def _new_child(self) -> ValueT:
@@ -114,7 +111,7 @@ class Family(Generic[ValueT]):
 
     def collect(self) -> Iterator[Metric]:
         family = self._family()
-        for values, child in list(self._children.items()):
+        for values, child in list(self.children.items()):
             self._add(family, list(values), child)
         yield family
 

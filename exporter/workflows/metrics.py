@@ -63,13 +63,14 @@ class Children(Generic[ValueT]):
         self, metric: Family[ValueT], *, known: Iterable[str] = (), per_row: Iterable[str] = ()
     ) -> None:
         self.metric: Family[ValueT] = metric
+        self._children: dict[tuple[str, ...], ValueT] = metric.children
         self._per_row = tuple(per_row)
         self._rows: set[tuple[str, ...]] = set()
         for value in known:
             self(value)
 
     def __call__(self, *values: str) -> ValueT:
-        child = self.metric.get(values)
+        child = self._children.get(values)
         if child is None:
             self.open_row(*values[:-1])
             child = self.metric.labels(*values)

@@ -21,7 +21,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from typing import assert_never
+from typing import assert_never, get_args
 
 from autobot_exporter_client.log_once import LogOnce
 
@@ -37,7 +37,7 @@ from exporter.workflows.events import (
     StepStarted,
     WorkflowFinished,
     WorkflowStarted,
-    event_type,
+    event_type_name,
 )
 from exporter.workflows.labels import LabelValueLimiter
 from exporter.workflows.metrics import (
@@ -91,6 +91,9 @@ class WorkflowTracker:
         self._error_type = LabelValueLimiter("error_type", config.max_label_values, overflow)
         self._budget = DetailBudget(config.max_kept_details, self_metrics)
         self._log_once = LogOnce(log)
+        self._event_counters = {
+            kind: self_metrics.events(event_type_name(kind)) for kind in get_args(AnyEvent)
+        }
         # read when scraped, not pushed after every batch
         tracked = self_metrics.workflows_tracked
         tracked.labels("active").set_function(lambda: len(self._active))
@@ -102,19 +105,26 @@ class WorkflowTracker:
     # ---- public API -------------------------------------------------------------------
 
     def apply(self, events: Iterable[AnyEvent]) -> tuple[int, int]:
-        """Apply events in order; returns (accepted, duplicates)."""
-        accepted = duplicates = 0
+        """Apply events in order; returns (accepted, duplicates). A batch arrives at one
+        instant: ``now`` (the server clock) is read once for it, and the per-type event
+        counters are incremented once per type, after the loop."""
+        duplicates = 0
+        applied: dict[type[AnyEvent], int] = dict.fromkeys(self._event_counters, 0)
+        now = self._clock()
+        first_sight, dispatch = self._seen_ids.add, self._dispatch  # bound once per batch
         for event in events:
-            if event.event_id is not None and not self._seen_ids.add(event.event_id):
+            if event.event_id is not None and not first_sight(event.event_id):
                 duplicates += 1
-                self._self.events_duplicate.inc()
                 continue
-            now = self._clock()
-            self._dispatch(event, event.ts if event.ts is not None else now, now)
-            self._self.events(event_type(event)).inc()
-            accepted += 1
-        self._drain_pairs(self._clock() - self._config.workflow_ttl)
-        return accepted, duplicates
+            dispatch(event, event.ts if event.ts is not None else now, now)
+            applied[type(event)] += 1
+        for kind, count in applied.items():
+            if count:
+                self._event_counters[kind].inc(count)
+        if duplicates:
+            self._self.events_duplicate.inc(duplicates)
+        self._drain_pairs(now - self._config.workflow_ttl)
+        return sum(applied.values()), duplicates
 
     def _dispatch(self, event: AnyEvent, ts: float, now: float) -> None:
         """One case per event type; mypy checks that none is missing (assert_never)."""
