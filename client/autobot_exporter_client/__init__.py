@@ -6,28 +6,40 @@
 
 Every call only enqueues (a few microseconds) and never raises; a background sender posts
 batches, retries with backoff, and flushes at interpreter exit. ``AsyncMetricsClient``
-needs aiohttp (``pip install 'autobot-exporter-client[aio]'``); it is imported only when
-asked for, so the threaded client works with requests alone.
+needs aiohttp (``pip install 'autobot-exporter-client[aio]'``).
+
+The names are imported when first asked for, so importing a submodule (the exporter uses
+``log_once``) does not load requests or aiohttp.
 """
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
-
-from autobot_exporter_client.core import ClientSettings, DeliveryStats
-from autobot_exporter_client.sync import MetricsClient
 
 if TYPE_CHECKING:
     from autobot_exporter_client.aio import AsyncMetricsClient
+    from autobot_exporter_client.core import ClientSettings, DeliveryStats
+    from autobot_exporter_client.sync import MetricsClient
 
 __all__ = ["AsyncMetricsClient", "ClientSettings", "DeliveryStats", "MetricsClient"]
 
+_HOMES = {
+    "AsyncMetricsClient": "aio",
+    "ClientSettings": "core",
+    "DeliveryStats": "core",
+    "MetricsClient": "sync",
+}
+
 
 def __getattr__(name: str) -> Any:
-    if name == "AsyncMetricsClient":
-        try:
-            from autobot_exporter_client.aio import AsyncMetricsClient  # noqa: PLC0415
-        except ImportError as error:
-            raise ImportError(
-                "AsyncMetricsClient needs aiohttp: pip install 'autobot-exporter-client[aio]'"
-            ) from error
-        return AsyncMetricsClient
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        module = import_module(f"autobot_exporter_client.{home}")
+    except ImportError as error:
+        if home != "aio":
+            raise
+        raise ImportError(
+            "AsyncMetricsClient needs aiohttp: pip install 'autobot-exporter-client[aio]'"
+        ) from error
+    return getattr(module, name)

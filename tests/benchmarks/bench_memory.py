@@ -1,10 +1,12 @@
-"""Memory the tracker keeps per workflow and per kept detail, next to the size of the JSON
-that carried them (the reference: what the client sent), measured with tracemalloc.
+"""Memory the exporter keeps per entry of each bounded window, next to the size of the JSON
+that carried it (the reference: what the client sent), measured with tracemalloc, and the
+bound those give at the default config.
 
     python tests/benchmarks/bench_memory.py [--workflows 2000]
 
-The figures size ``max_kept_details`` and the fixed cost per workflow held
-(``max_active_workflows`` + ``max_history``) in the README.
+Worst cases: 90-100 character ids. The figures size ``max_kept_details``, the fixed cost
+per workflow held (``max_active_workflows`` + ``max_history``), ``dedup_window`` and
+``max_pending_pairs`` in docs/configuration.md.
 """
 
 from __future__ import annotations
@@ -59,10 +61,38 @@ def step(number: int) -> list[dict]:
     ]
 
 
-def bytes_per_item(events: Events, count: int) -> tuple[float, float]:
-    """Tracked memory per item after applying ``count`` of them, and JSON bytes per item."""
+def remembered_id(number: int) -> list[dict]:
+    """A repeat-proof event whose only lasting trace is its 100-character event_id (the
+    workflow is held already, and its started counter exists)."""
+    return [
+        {
+            "type": "resource_sample",
+            "workflow_id": "w" * 90,
+            "event_id": f"e{number:099d}",
+            "data": {},
+        }
+    ]
+
+
+def open_half(number: int) -> list[dict]:
+    """A step start whose finish has not come: it waits in the pair table."""
+    return [
+        {
+            "type": "step_started",
+            "workflow_id": "w" * 90,
+            "step_id": f"s{number:089d}",
+            "agent": "research",
+        }
+    ]
+
+
+def bytes_per_item(events: Events, count: int, keep_steps: bool = True) -> tuple[float, float]:
+    """Tracked memory per item after applying ``count`` of them, and JSON bytes per item;
+    ``keep_steps`` False leaves the steps out of the JSON (only their closed-pair keys stay)."""
     registry = CollectorRegistry()
-    config = msgspec.structs.replace(Config(), max_steps_per_workflow=count + 1)
+    config = msgspec.structs.replace(
+        Config(), max_steps_per_workflow=count + 1 if keep_steps else 1
+    )
     tracker = WorkflowTracker(
         config, WorkflowMetrics(registry, config.buckets), SelfMetrics(registry)
     )
@@ -81,9 +111,44 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workflows", type=int, default=2000)
     args = parser.parse_args()
-    for name, events in (("workflow held (fixed state)", workflow_start), ("kept step", step)):
+    config = Config()
+    closed, closed_sent = bytes_per_item(step, args.workflows, keep_steps=False)
+    windows = (
+        (
+            "workflow held (fixed state)",
+            workflow_start,
+            config.max_active_workflows + config.max_history,
+            "max_active_workflows + max_history",
+        ),
+        (
+            "kept step (beyond its closed-pair key)",
+            step,
+            config.max_kept_details,
+            "max_kept_details",
+        ),
+        ("remembered event_id", remembered_id, config.dedup_window, "dedup_window"),
+        (
+            "step half waiting for its partner",
+            open_half,
+            2 * config.max_pending_pairs,
+            "2 x max_pending_pairs",
+        ),
+    )
+    total = closed * config.max_pending_pairs / 2**20
+    print(
+        f"closed-pair key of a step not kept: {closed:,.0f} bytes (its JSON event: "
+        f"{closed_sent:,.0f} bytes); at the default max_pending_pairs = "
+        f"{config.max_pending_pairs:,}: {total:,.0f} MiB"
+    )
+    for name, events, entries, setting in windows:
         kept, sent = bytes_per_item(events, args.workflows)
-        print(f"{name}: {kept:,.0f} bytes kept; reference, its JSON event: {sent:,.0f} bytes")
+        bound = kept * entries / 2**20
+        total += bound
+        print(
+            f"{name}: {kept:,.0f} bytes kept (its JSON event: {sent:,.0f} bytes); "
+            f"at the default {setting} = {entries:,}: {bound:,.0f} MiB"
+        )
+    print(f"worst case at the defaults, all windows full: {total:,.0f} MiB above idle")
 
 
 if __name__ == "__main__":
