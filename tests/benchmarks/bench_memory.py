@@ -121,7 +121,7 @@ def main() -> None:
             "max_active_workflows + max_history",
         ),
         (
-            "kept step (beyond its closed-pair key)",
+            "kept step (with its closed-pair key)",
             step,
             config.max_kept_details,
             "max_kept_details",
@@ -130,15 +130,16 @@ def main() -> None:
         (
             "step half waiting for its partner",
             open_half,
-            2 * config.max_pending_pairs,
-            "2 x max_pending_pairs",
+            4 * config.max_pending_pairs,
+            "4 x max_pending_pairs (starts and ends, steps and approvals)",
         ),
     )
-    total = closed * config.max_pending_pairs / 2**20
+    # two pair tables (steps, approvals), each with closed keys, starts and ends
+    total = closed * 2 * config.max_pending_pairs / 2**20
     print(
         f"closed-pair key of a step not kept: {closed:,.0f} bytes (its JSON event: "
-        f"{closed_sent:,.0f} bytes); at the default max_pending_pairs = "
-        f"{config.max_pending_pairs:,}: {total:,.0f} MiB"
+        f"{closed_sent:,.0f} bytes); at 2 x the default max_pending_pairs = "
+        f"{2 * config.max_pending_pairs:,}: {total:,.0f} MiB"
     )
     for name, events, entries, setting in windows:
         kept, sent = bytes_per_item(events, args.workflows)
