@@ -12,7 +12,12 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from exporter.config import Config, read_token
-from exporter.jsonapi import dashboard_routes, system_routes, workflow_routes
+from exporter.jsonapi import (
+    dashboard_routes,
+    monitoring_routes,
+    system_routes,
+    workflow_routes,
+)
 from exporter.jsonapi.system_json import WorkflowResourceUsage
 from exporter.system.collector import SystemCollector
 from exporter.system.sampler import Sampler
@@ -109,7 +114,13 @@ def create_app(
         app[INGEST_TOKEN] = token
     app.router.add_get("/metrics", scrape.metrics)
     app.router.add_post("/api/v1/events", post_events)
-    for module in (landing, workflow_routes, system_routes, dashboard_routes):
+    for module in (
+        landing,
+        workflow_routes,
+        system_routes,
+        dashboard_routes,
+        monitoring_routes,
+    ):
         app.router.add_routes(module.routes)
     app.cleanup_ctx.append(_background_tasks)
     return app

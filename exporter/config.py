@@ -177,6 +177,9 @@ class RulesConfig(_Section, frozen=True):
     """Workflows active while none finished for this long are stuck."""
     alert_for: dict[str, DurationSeconds] = msgspec.field(default_factory=dict)
     """Per-alert ``for:`` overrides, by alert name."""
+    autobot_compatibility: bool = True
+    """Render the recording rules that give AutoBot's own metric names (its dashboards and
+    alerts then work on the sidecar's data; docs/autobot-stack.md)."""
 
 
 class Config(_Section, frozen=True):

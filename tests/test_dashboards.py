@@ -41,9 +41,9 @@ def queries(board: dict) -> list[tuple[str, str]]:
 
 def test_there_are_three_dashboards():
     assert [path.name for path in FILES] == [
-        "autobot-agents.json",
-        "autobot-system.json",
-        "autobot-workflows.json",
+        "autobot-exporter-agents.json",
+        "autobot-exporter-system.json",
+        "autobot-exporter-workflows.json",
     ]
 
 
@@ -118,7 +118,7 @@ def test_duration_panels_show_exemplars():
 
 def test_threshold_lines_follow_the_config():
     config = Config()
-    system = json.loads(render_dashboards(config)["autobot-system.json"])
+    system = json.loads(render_dashboards(config)["autobot-exporter-system.json"])
     by_title = {panel["title"]: panel for panel in panels(system)}
     for title, level in (
         ("CPU", config.thresholds.cpu),

@@ -186,3 +186,23 @@ def test_prometheus_sees_the_group(exporter, start_prometheus):
     prometheus = start_prometheus([exporter.address])
     prometheus.wait_for_scalar('autobot_processes{group="worker"}', 1)
     prometheus.wait_for_scalar('autobot_health_status{state="critical"}', 1)
+
+
+def test_the_overview_answers_autobots_frontend_fields(exporter):
+    """AutoBot's frontend reads these names from /api/monitoring/dashboard/overview."""
+    current = exporter.get("/api/metrics/system/current").json()["system_metrics"]
+    overview = exporter.get("/api/monitoring/dashboard/overview").json()
+    assert set(overview) == {
+        "cpu_percent",
+        "memory_percent",
+        "disk_percent",
+        "network_bytes_sent",
+        "network_bytes_recv",
+        "process_count",
+        "timestamp",
+    }
+    assert 0 < overview["memory_percent"] <= 100
+    assert overview["process_count"] == current["process_count"] == 1  # the child, in "worker"
+    sent = sum(counters["bytes_sent"] for counters in current["network_io"].values())
+    assert isinstance(overview["network_bytes_sent"], int)
+    assert overview["network_bytes_sent"] >= sent  # since boot; the same pass or a later one

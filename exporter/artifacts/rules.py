@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from exporter.artifacts.compat_rules import compatibility_rules
+from exporter.artifacts.promql import RATE_WINDOW, Recording, Selectors, sum_rate
 from exporter.config import Config, ConfigError, Threshold
 from exporter.units import percent_text
 
 FAILURE_STATUSES = "failed|timeout|abandoned"
-RATE_WINDOW = "5m"
 APPROVAL_WINDOW = "30m"
 BY_INSTANCE = "job, instance"
 
@@ -50,42 +51,23 @@ class Alert:
     labels: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Recording:
-    record: str
-    expr: str
-
-
-class _Selectors:
-    def __init__(self, selector: str) -> None:
-        self._selector = selector
-
-    def __call__(self, metric: str, extra: str = "") -> str:
-        matchers = ", ".join(m for m in (self._selector, extra) if m)
-        return f"{metric}{{{matchers}}}"
-
-
-def _sum_rate(s: _Selectors, by: str, metric: str, window: str = RATE_WINDOW) -> str:
-    return f"sum by ({by}) (rate({s(metric)}[{window}]))"
-
-
 def _share(by: str, recorded: str, matcher: str) -> str:
     """The share of a recorded rate whose series match ``matcher``."""
     return f"sum by ({by}) ({recorded}{{{matcher}}}) / sum by ({by}) ({recorded})"
 
 
 def recording_rules(config: Config) -> list[Recording]:
-    s = _Selectors(config.rules.selector)
+    s = Selectors(config.rules.selector)
     by_complexity = f"{BY_INSTANCE}, complexity"
     by_agent = f"{BY_INSTANCE}, agent"
     finished = "autobot:workflows_finished:rate5m"
     rules = [
         Recording(
             "autobot:workflows_started:rate5m",
-            _sum_rate(s, by_complexity, "autobot_workflows_started_total"),
+            sum_rate(s, by_complexity, "autobot_workflows_started_total"),
         ),
         Recording(
-            finished, _sum_rate(s, f"{by_complexity}, status", "autobot_workflows_finished_total")
+            finished, sum_rate(s, f"{by_complexity}, status", "autobot_workflows_finished_total")
         ),
         Recording(
             "autobot:workflow_success:ratio_rate5m",
@@ -97,7 +79,7 @@ def recording_rules(config: Config) -> list[Recording]:
         ),
         Recording(
             "autobot:steps:rate5m",
-            _sum_rate(s, f"{by_agent}, status", "autobot_step_duration_seconds_count"),
+            sum_rate(s, f"{by_agent}, status", "autobot_step_duration_seconds_count"),
         ),
         # From the step histogram, not autobot_step_errors_total: its failure series of an
         # agent exists at 0 from the agent's first step, while a new (agent, error_type)
@@ -108,13 +90,13 @@ def recording_rules(config: Config) -> list[Recording]:
         ),
         Recording(
             "autobot:exporter_events:rate5m",
-            _sum_rate(s, f"{BY_INSTANCE}, type", "autobot_exporter_events_total"),
+            sum_rate(s, f"{BY_INSTANCE}, type", "autobot_exporter_events_total"),
         ),
     ]
-    workflow_buckets = _sum_rate(
+    workflow_buckets = sum_rate(
         s, f"{by_complexity}, le", "autobot_workflow_duration_seconds_bucket"
     )
-    step_buckets = _sum_rate(s, f"{by_agent}, le", "autobot_step_duration_seconds_bucket")
+    step_buckets = sum_rate(s, f"{by_agent}, le", "autobot_step_duration_seconds_bucket")
     for quantile in (0.5, 0.95, 0.99):
         name = f"p{quantile * 100:g}"
         rules.append(
@@ -129,7 +111,7 @@ def recording_rules(config: Config) -> list[Recording]:
                 f"histogram_quantile({quantile}, {step_buckets})",
             )
         )
-    approval = _sum_rate(
+    approval = sum_rate(
         s, f"{BY_INSTANCE}, le", "autobot_approval_wait_seconds_bucket", APPROVAL_WINDOW
     )
     for quantile in (0.5, 0.95):
@@ -159,7 +141,7 @@ RESOURCES = (
 )
 
 
-def _resource_alerts(s: _Selectors, target: _Resource, threshold: Threshold) -> list[Alert]:
+def _resource_alerts(s: Selectors, target: _Resource, threshold: Threshold) -> list[Alert]:
     resource, metric, shown = target.name, target.metric, target.display
     usage = f"{shown[0].upper()}{shown[1:]} usage"
     where = f" on {{{{ $labels.{target.per} }}}}" if target.per else ""
@@ -193,7 +175,7 @@ def _resource_alerts(s: _Selectors, target: _Resource, threshold: Threshold) -> 
 
 
 def alert_rules(config: Config) -> list[Alert]:
-    s = _Selectors(config.rules.selector)
+    s = Selectors(config.rules.selector)
     thresholds, rules = config.thresholds, config.rules
     alerts = [
         *(
@@ -353,7 +335,7 @@ def render_rules(config: Config) -> str:
         "  - name: autobot-exporter.recording",
         "    rules:",
     ]
-    body = [_rule_yaml({"record": r.record, "expr": r.expr}, None) for r in recording_rules(config)]
+    body = [_recording_yaml(r) for r in recording_rules(config)]
     body.append("  - name: autobot-exporter.alerts\n    rules:\n")
     for alert in alert_rules(config):
         for_seconds = config.rules.alert_for.get(alert.name, alert.for_seconds)
@@ -367,4 +349,18 @@ def render_rules(config: Config) -> str:
         body.append(
             _rule_yaml(rule, f"for {prometheus_duration(alert.for_seconds)}: {alert.why_for}")
         )
+    if config.rules.autobot_compatibility:
+        body.append(
+            "  # AutoBot's own metric names, for its dashboards and alerts\n"
+            "  # (docs/autobot-stack.md); rules.autobot_compatibility: false leaves them out.\n"
+            "  - name: autobot-exporter.autobot-compatibility\n    rules:\n"
+        )
+        body += [_recording_yaml(r) for r in compatibility_rules(config)]
     return "\n".join(lines) + "\n" + "".join(body)
+
+
+def _recording_yaml(recording: Recording) -> str:
+    rule: dict = {"record": recording.record, "expr": recording.expr}
+    if recording.labels:
+        rule["labels"] = recording.labels
+    return _rule_yaml(rule, None)

@@ -82,6 +82,22 @@ def snapshot_view(snapshot: Snapshot, monitoring_active: bool) -> dict[str, Any]
     }
 
 
+def overview_view(snapshot: Snapshot) -> dict[str, Any]:
+    """What AutoBot's current frontend reads from ``/api/monitoring/dashboard/overview``:
+    network bytes since boot over the interfaces the sampler reports (lo, veth and
+    bridges excluded), process_count the AutoBot processes (the seed's meaning)."""
+    cpu, memory, disk = snapshot.cpu, snapshot.memory, snapshot.main_disk
+    return {
+        "cpu_percent": _percent(cpu.ratio if cpu else None),
+        "memory_percent": _percent(memory.ratio if memory else None),
+        "disk_percent": _percent(disk.ratio if disk else None),
+        "network_bytes_sent": sum(c.transmit_bytes for c in snapshot.network.values()),
+        "network_bytes_recv": sum(c.receive_bytes for c in snapshot.network.values()),
+        "process_count": sum(group.processes for group in snapshot.groups.values()),
+        "timestamp": iso_time(snapshot.timestamp),
+    }
+
+
 def health_view(
     report: HealthReport, snapshot: Snapshot, monitoring_active: bool, now: float
 ) -> dict[str, Any]:

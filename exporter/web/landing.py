@@ -20,6 +20,7 @@ LINKS = (
     ("/api/metrics/system/summary", "System resource summary (JSON)"),
     ("/api/metrics/system/health", "System health (JSON)"),
     ("/api/metrics/export/system", "System export (JSON)"),
+    ("/api/monitoring/dashboard/overview", "System overview for AutoBot's frontend (JSON)"),
     ("/-/healthy", "Health"),
     ("/-/ready", "Readiness"),
 )

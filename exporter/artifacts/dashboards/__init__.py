@@ -19,9 +19,9 @@ from exporter.artifacts.dashboards import agents, system, workflows
 from exporter.config import Config
 
 DASHBOARDS: dict[str, Callable[[Config], dashboard.Dashboard]] = {
-    "autobot-workflows.json": workflows.build,
-    "autobot-agents.json": agents.build,
-    "autobot-system.json": system.build,
+    "autobot-exporter-workflows.json": workflows.build,
+    "autobot-exporter-agents.json": agents.build,
+    "autobot-exporter-system.json": system.build,
 }
 
 

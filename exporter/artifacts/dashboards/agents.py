@@ -29,8 +29,8 @@ def build(config: Config) -> dashboard.Dashboard:
     )
     return (
         new_dashboard(
-            "AutoBot / Agents",
-            "autobot-agents",
+            "AutoBot exporter / Agents",
+            "autobot-exporter-agents",
             "AutoBot agents: step latency, errors and error types, throughput, slowest agents.",
         )
         .with_row(dashboard.Row("Latency"))

@@ -81,9 +81,9 @@ def new_dashboard(title: str, uid: str, description: str) -> dashboard.Dashboard
         .time("now-1h", "now")
         .tooltip(model.DashboardCursorSync.CROSSHAIR)
         .link(
-            dashboard.DashboardLink("AutoBot dashboards")
+            dashboard.DashboardLink("AutoBot exporter dashboards")
             .type(model.DashboardLinkType.DASHBOARDS)
-            .tags(["autobot"])
+            .tags(["autobot-exporter"])
             .as_dropdown(True)
             .include_vars(True)
             .keep_time(True)

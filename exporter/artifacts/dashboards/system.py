@@ -75,8 +75,8 @@ def build(config: Config) -> dashboard.Dashboard:
     levels = config.thresholds
     return (
         new_dashboard(
-            "AutoBot / System health",
-            "autobot-system",
+            "AutoBot exporter / System health",
+            "autobot-exporter-system",
             "Host and AutoBot processes against AutoBot's health levels, and the exporter.",
         )
         .with_row(dashboard.Row("Health"))

@@ -29,8 +29,8 @@ def build(config: Config) -> dashboard.Dashboard:
     success = f"sum({rate(FINISHED, COMPLETED)}) / sum({rate(FINISHED)})"
     return (
         new_dashboard(
-            "AutoBot / Workflows",
-            "autobot-workflows",
+            "AutoBot exporter / Workflows",
+            "autobot-exporter-workflows",
             "AutoBot workflows: throughput, success, duration by complexity, approvals.",
         )
         .with_row(dashboard.Row("Overview"))

@@ -1,0 +1,92 @@
+"""Recording rules that give AutoBot's own metric names (those its Grafana dashboards,
+alert rules and history route query) from the sidecar's series, so AutoBot's stack works
+unchanged on a Prometheus scraping the sidecar. docs/autobot-stack.md maps each name.
+
+The recorded series keep the sidecar's ``job`` and ``instance``. Two of AutoBot's names
+need no rule: ``autobot_workflow_duration_seconds`` and ``autobot_approval_wait_seconds``
+are the sidecar's own histograms (by ``complexity, status`` and by ``outcome``, where
+AutoBot's have ``workflow_type`` and no label); a rule recording them under the same name
+would add its series to the scraped ones and double every ``sum``.
+"""
+
+from __future__ import annotations
+
+from exporter.artifacts.promql import Recording, Selectors
+from exporter.config import Config
+
+
+def _relabelled(expr: str, new: str, old: str, *dropped: str) -> str:
+    """``expr`` with label ``old`` renamed ``new``, summed over the ``dropped`` labels."""
+    without = ", ".join((old, *dropped))
+    return f'sum without ({without}) (label_replace({expr}, "{new}", "$1", "{old}", "(.*)"))'
+
+
+def compatibility_rules(config: Config) -> list[Recording]:
+    s = Selectors(config.rules.selector)
+    steps = "autobot_step_duration_seconds_count"
+    approvals = "autobot_approval_wait_seconds_count"
+    rules = [
+        Recording(
+            "autobot_workflow_executions_total",
+            _relabelled(s("autobot_workflows_finished_total"), "workflow_type", "complexity"),
+        ),
+        Recording(
+            "autobot_active_workflows",
+            _relabelled(s("autobot_workflows_active"), "workflow_type", "complexity"),
+        ),
+        Recording(
+            "autobot_agent_usage_total",
+            _relabelled(s(steps), "agent_type", "agent", "status"),
+        ),
+    ]
+    for status, autobot_status in (("success", "completed"), ("failure", "failed")):
+        matcher = f'status="{status}"'
+        only_step_type = _relabelled(s(steps, matcher), "step_type", "agent", "status")
+        rules += [
+            Recording(
+                "autobot_workflow_steps_executed_total", only_step_type, {"status": autobot_status}
+            ),
+            Recording(f"autobot_workflow_steps_{autobot_status}_total", only_step_type),
+        ]
+    # AutoBot decides approved, rejected or skipped; a timed-out approval keeps its name.
+    for outcome, decision in (
+        ("approved", "approved"),
+        ("denied", "rejected"),
+        ("timeout", "timeout"),
+    ):
+        matcher = f'outcome="{outcome}"'
+        rules.append(
+            Recording(
+                "autobot_workflow_approvals_total",
+                f"sum without (outcome) ({s(approvals, matcher)})",
+                {"decision": decision},
+            )
+        )
+    rules += [
+        Recording("autobot_cpu_usage_percent", f"{s('autobot_system_cpu_usage_ratio')} * 100"),
+        Recording(
+            "autobot_memory_usage_percent", f"{s('autobot_system_memory_usage_ratio')} * 100"
+        ),
+        Recording("autobot_memory_used_bytes", s("autobot_system_memory_used_bytes")),
+        Recording(
+            "autobot_disk_usage_percent",
+            _relabelled(s("autobot_system_disk_usage_ratio"), "mount_point", "mountpoint")
+            + " * 100",
+        ),
+        Recording(
+            "autobot_network_bytes_total",
+            f"sum without (interface) ({s('autobot_system_network_receive_bytes_total')})",
+            {"direction": "in"},
+        ),
+        Recording(
+            "autobot_network_bytes_total",
+            f"sum without (interface) ({s('autobot_system_network_transmit_bytes_total')})",
+            {"direction": "out"},
+        ),
+        Recording("autobot_process_count", f"sum without (group) ({s('autobot_processes')})"),
+    ]
+    rules += [
+        Recording(f"autobot_load_average_{window}", s(f"autobot_system_load{minutes}"))
+        for window, minutes in (("1m", 1), ("5m", 5), ("15m", 15))
+    ]
+    return rules
