@@ -18,6 +18,7 @@ from exporter.artifacts.rules import render_rules
 from exporter.config import DEFAULT_LISTEN_ADDRESS, ConfigError, load_config
 from exporter.demo import DemoOptions, run_demo
 from exporter.web.keys import WEB_CONFIG
+from exporter.web.serving import server_options
 from exporter.web.web_config import server_ssl_context
 
 log = logging.getLogger("exporter")
@@ -160,6 +161,8 @@ def _serve(args: argparse.Namespace) -> int:
         ssl_context=ssl_context,
         print=None,
         access_log=None,
+        shutdown_timeout=config.web.shutdown_timeout,
+        **server_options(config),
     )
     return 0
 

@@ -86,6 +86,12 @@ class WebConfig(_Section, frozen=True):
     """TLS and basic auth, in the exporter-toolkit web config format."""
     max_requests: Annotated[int, msgspec.Meta(ge=0)] = 40
     """Parallel /metrics requests served (node_exporter's --web.max-requests); 0: no limit."""
+    idle_timeout: DurationSeconds = DurationSeconds(15.0)
+    """A keep-alive connection idle this long is closed (aiohttp's default holds it 75 s)."""
+    max_header_count: Annotated[int, msgspec.Meta(ge=8, le=128)] = 32
+    """Request headers accepted per request, each at most 8 KiB; beyond, 400."""
+    shutdown_timeout: DurationSeconds = DurationSeconds(3.0)
+    """On SIGTERM, how long requests in progress may take to finish before they are cut."""
 
 
 class UserMessageConfig(_Section, frozen=True):

@@ -15,6 +15,7 @@ from aiohttp import hdrs, web
 from autobot_exporter_client.log_once import LogOnce
 
 from exporter.web.auth import unauthorized
+from exporter.web.body import BodyRefused, buffered_body, read_body
 from exporter.web.errors import json_error
 from exporter.web.keys import CONFIG, INGEST_LIMIT, INGEST_REFUSALS_LOG, SELF_METRICS, TRACKER
 from exporter.workflows.events import MalformedBody, decode_events
@@ -25,7 +26,6 @@ log = logging.getLogger(__name__)
 JSON_TYPES = frozenset({"application/json"})
 NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"})
 ACCEPTED_TYPES = JSON_TYPES | NDJSON_TYPES
-READ_CHUNK_BYTES = 64 * 1024
 MAX_REPORTED_ERRORS = 100
 """A 1 MiB body can hold ~100k bad events; the reply lists the first ones and the count."""
 
@@ -33,25 +33,6 @@ MAX_REPORTED_ERRORS = 100
 def new_refusals_log() -> LogOnce:
     """The app's memory of which refusal reasons were logged already."""
     return LogOnce(log)
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-def _checked(body: bytes, limit: int) -> bytes:
-    if len(body) > limit:
-        raise BodyTooLarge
-    return body
-
-
-async def _read_limited(request: web.Request, limit: int) -> bytes:
-    body = bytearray()
-    async for chunk in request.content.iter_chunked(READ_CHUNK_BYTES):
-        body += chunk
-        if len(body) > limit:
-            raise BodyTooLarge
-    return bytes(body)
 
 
 def _refuse(request: web.Request, status: int, reason: RejectReason, message: str) -> web.Response:
@@ -114,33 +95,23 @@ async def _read_body(request: web.Request) -> bytes | web.Response:
         response.headers[hdrs.RETRY_AFTER] = "1"
         return response
     config = request.app[CONFIG]
-    max_body_bytes = config.max_body_bytes
     try:
-        if request.content_length is not None and request.content_length > max_body_bytes:
-            raise BodyTooLarge
-        if request.content.is_eof():
-            # The whole body came with the headers (most single events): take it as it is,
-            # with no timer and no chunk loop.
-            return _checked(request.content.read_nowait(), max_body_bytes)
+        body = buffered_body(request, config.max_body_bytes)
+        if body is not None:
+            return body
         async with asyncio.timeout(config.ingest_read_timeout):
-            return await _read_limited(request, max_body_bytes)
+            return await read_body(request, config.max_body_bytes)
     except TimeoutError:
-        response = _refuse(
+        return _refuse(
             request,
             408,
             "read_timeout",
             f"the body did not arrive within ingest_read_timeout ({config.ingest_read_timeout:g}s)",
         )
-    except BodyTooLarge:
-        response = _refuse(
-            request,
-            413,
-            "too_large",
-            f"body exceeds max_body_bytes ({max_body_bytes} bytes); send smaller batches",
-        )
+    except BodyRefused as refused:
+        return _refuse(request, refused.status, refused.reason, refused.message)
     finally:
         limit.release()
-    return response
 
 
 def _apply(request: web.Request, body: bytes, ndjson: bool) -> web.Response:

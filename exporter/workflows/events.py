@@ -7,6 +7,7 @@ is reported by index and field path while the others still decode.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Literal, get_args
 
@@ -16,11 +17,16 @@ MAX_SECONDS = 10 * 365 * 86400.0
 """Longest duration or wait accepted (ten years); rejects overflowed or absurd values."""
 
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-"""Workflow, step, approval and event ids. 100 characters keep a workflow id within the
-128-character exemplar label budget of OpenMetrics."""
+"""Workflow, step, approval and event ids. 100 characters keep ``workflow_id`` and its
+value within OpenMetrics' 128-character exemplar budget."""
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 """Values that may become label values (complexity, agent, error type)."""
+
+CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
+"""Not allowed in what reaches the exposition (the workflow id as an exemplar, names as
+label values): Prometheus' OpenMetrics parser rejects a whole scrape over one NUL there.
+JSON can carry them only escaped, so a body without a backslash holds none."""
 
 Seconds = Annotated[float, msgspec.Meta(ge=0, le=MAX_SECONDS)]
 Timestamp = Annotated[float, msgspec.Meta(gt=0, le=1e11)]
@@ -158,12 +164,42 @@ def decode_events(body: bytes, ndjson: bool = False) -> DecodedBatch:
     raws, sequence = _split(body, ndjson)
     events: list[tuple[int, AnyEvent]] = []
     errors: list[EventError] = []
+    escaped = b"\\" in body
     for index, raw in enumerate(raws):
         try:
-            events.append((index, _event_decoder.decode(raw)))
+            event = _event_decoder.decode(raw)
         except msgspec.ValidationError as error:
-            errors.append(_event_error(index, f"$[{index}]" if sequence else "$", error))
+            errors.append(_event_error(index, _path(index, sequence), error))
+            continue
         except UnicodeDecodeError:  # the raw split does not look inside strings
-            path = f"$[{index}]" if sequence else "$"
-            errors.append(EventError(index, path, "a string is not valid UTF-8"))
+            errors.append(EventError(index, _path(index, sequence), "a string is not valid UTF-8"))
+            continue
+        field = escaped and _field_with_control_character(event)
+        if field:
+            errors.append(EventError(index, f"{_path(index, sequence)}.{field}", CONTROL_MESSAGE))
+        else:
+            events.append((index, event))
     return DecodedBatch(events=events, errors=errors)
+
+
+def _path(index: int, sequence: bool) -> str:
+    return f"$[{index}]" if sequence else "$"
+
+
+CONTROL_MESSAGE = "contains a control character (U+0000-U+001F, U+007F-U+009F)"
+
+
+_EXPOSED_FIELDS: dict[type, tuple[str, ...]] = {
+    WorkflowStarted: ("workflow_id", "complexity"),
+    StepStarted: ("workflow_id", "agent"),
+    StepFinished: ("workflow_id", "agent", "error_type"),
+}
+"""Per event type, the fields that reach the exposition (others: only workflow_id)."""
+
+
+def _field_with_control_character(event: AnyEvent) -> str | None:
+    for field in _EXPOSED_FIELDS.get(type(event), ("workflow_id",)):
+        value = getattr(event, field)
+        if value is not None and CONTROL_CHARACTER.search(value):
+            return field
+    return None

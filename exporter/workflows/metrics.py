@@ -42,6 +42,7 @@ RejectReason = Literal[
     "unauthorized",
     "too_many_requests",
     "read_timeout",
+    "client_disconnected",
 ]
 ExpiryReason = Literal["ttl", "capacity"]
 DetailKind = Literal["step", "approval", "resource_key", "agent"]
@@ -186,8 +187,8 @@ class SelfMetrics:
             registry,
             "autobot_exporter_events_rejected",
             "Events not applied, by reason (invalid: failed schema validation; malformed, "
-            "too_large, unsupported_media_type, unauthorized, too_many_requests, read_timeout: "
-            "whole request refused, counted once per request).",
+            "too_large, unsupported_media_type, unauthorized, too_many_requests, read_timeout, "
+            "client_disconnected: whole request refused, counted once per request).",
             "reason",
             known=get_args(RejectReason),
         )

@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestServer
 
 from exporter.app import create_app
 from exporter.config import parse_config
+from exporter.web.serving import server_options
 from tests.support.processes import STARTUP_TIMEOUT_SECONDS, ExporterHttp, free_port, wait_until
 
 
@@ -40,7 +41,7 @@ class InProcessExporter(ExporterHttp):
         self.address = f"127.0.0.1:{self.port}"
         self.url = f"http://{self.address}"
         self._server = TestServer(create_app(self.config), host="127.0.0.1", port=self.port)
-        self._run(self._server.start_server())
+        self._run(self._server.start_server(**server_options(self.config)))
         self.session = requests.Session()
         wait_until(
             lambda: self.get("/-/ready").status_code == 200,
