@@ -1,0 +1,182 @@
+"""Hostile input: what reaches the exposition is safe for Prometheus' parsers, bad bodies
+get a 4xx naming what is wrong (never a 500), a client gone mid-body is counted, not
+logged as an error."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import socket
+import time
+import zlib
+
+import pytest
+
+from tests.support.processes import wait_until
+
+ODD_CHARACTERS = (
+    'quote " backslash \\ slash / brace } { comma , equals = hash # space'
+    "éßЖ中文العربية🙂👩‍👩‍👧\u0301\u200b\u2028\ufeff"
+)
+CONTROL_CHARACTERS = "\x00\x01\x07\x1b\x7f\x85\x9f\n\t"
+
+
+def fuzzed(rng: random.Random, length: int, hostile: bool) -> str:
+    palette = ODD_CHARACTERS + (CONTROL_CHARACTERS if hostile else "")
+    text = "".join(rng.choice(palette) for _ in range(length))
+    return text if not hostile or set(text) & set(CONTROL_CHARACTERS) else text + "\x00"
+
+
+def test_control_characters_are_refused_naming_the_field(shared_app):
+    events = [
+        {"type": "workflow_started", "workflow_id": "x\u0000y"},
+        {"type": "workflow_started", "workflow_id": "ok-1", "complexity": "a\nb"},
+        {
+            "type": "step_finished",
+            "workflow_id": "ok-1",
+            "step_id": "s",
+            "success": True,
+            "agent": "tab\there",
+            "duration_seconds": 1,
+        },
+        {
+            "type": "step_finished",
+            "workflow_id": "ok-1",
+            "step_id": "s",
+            "success": False,
+            "agent": "a",
+            "error_type": "nel\u0085",
+            "duration_seconds": 1,
+        },
+        {"type": "workflow_started", "workflow_id": "ok-2", "user_message": "two\nlines\u0000"},
+    ]
+    response = shared_app.post_events(events)
+    assert response.status_code == 422
+    paths = [error["path"] for error in response.json()["errors"]]
+    assert paths == [
+        "$[0].workflow_id",
+        "$[1].complexity",
+        "$[2].agent",
+        "$[3].error_type",
+    ]
+    assert "control character" in response.json()["errors"][0]["message"]
+    assert response.json()["accepted"] == 1  # the user message reaches only the JSON API
+    stats = shared_app.get("/api/metrics/workflow/ok-2").json()["metrics"]
+    assert stats["user_message"] == "two\nlines\u0000"
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding", "status", "named"),
+    [
+        (b'{"type": "workflow_started"}', "gzip", 400, "not valid gzip"),
+        (
+            gzip.compress(b'[{"type": "workflow_started", "workflow_id": "t"}]')[:-12],
+            "gzip",
+            400,
+            "truncated",
+        ),
+        (gzip.compress(b"{}") + b"junk", "gzip", 400, "data after the end"),
+        (b"\x1b\x00\x00", "br", 415, "'br'"),
+        (b"(\xb5/\xfd", "zstd", 415, "'zstd'"),
+        (b"x", "gzip, gzip", 415, "'gzip, gzip'"),
+    ],
+    ids=["not-gzip", "truncated-gzip", "trailing-data", "brotli", "zstd", "twice"],
+)
+def test_a_body_that_cannot_be_decoded_is_a_4xx_naming_why(
+    shared_app, body, encoding, status, named
+):
+    reason = "malformed" if status == 400 else "unsupported_media_type"
+    before = shared_app.sample_getter()("autobot_exporter_events_rejected_total", reason=reason)
+    response = shared_app.post_events(body, **{"Content-Encoding": encoding})
+    assert (response.status_code, named in response.json()["message"]) == (status, True)
+    after = shared_app.sample_getter()("autobot_exporter_events_rejected_total", reason=reason)
+    assert after == before + 1
+
+
+def test_deflate_and_gzip_bodies_are_accepted(shared_app):
+    for encoding, compress in (("deflate", zlib.compress), ("GZIP", gzip.compress)):
+        event = {"type": "workflow_started", "workflow_id": f"compressed-{encoding}"}
+        body = compress(json.dumps(event).encode())
+        response = shared_app.post_events(body, **{"Content-Encoding": encoding})
+        assert response.json() == {"accepted": 1, "duplicates": 0}
+
+
+def test_a_client_gone_mid_body_is_counted_not_logged_as_an_error(start_exporter):
+    exporter = start_exporter()
+    for _ in range(3):
+        with socket.create_connection(("127.0.0.1", exporter.port), timeout=10) as connection:
+            connection.sendall(
+                b"POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 1000\r\n\r\n[{"type": '
+            )
+            time.sleep(0.05)  # let the server start reading before the client vanishes
+
+    def counted() -> float | None:
+        return exporter.sample_getter()(
+            "autobot_exporter_events_rejected_total", reason="client_disconnected"
+        )
+
+    wait_until(lambda: counted() == 3, 10, "three disconnects counted")
+    log = exporter.log_text()
+    assert "Traceback" not in log and "unexpected error" not in log, log
+    assert exporter.post_events({"type": "workflow_started", "workflow_id": "after"}).ok
+
+
+def test_prometheus_keeps_scraping_openmetrics_after_a_fuzzed_workload(
+    start_exporter, start_prometheus
+):
+    """Every string that reaches an exemplar or a label value is one Prometheus parses:
+    events with control characters are refused, the rest (quotes, backslashes, astral
+    characters, combining marks, 100-character ids) are exported and scraped."""
+    exporter = start_exporter()
+    prometheus = start_prometheus([exporter.address])
+    prometheus.wait_for_scalar("up", 1)
+    rng = random.Random(14)
+    accepted_steps = 0
+    for batch in range(20):
+        events = []
+        for number in range(50):
+            hostile = rng.random() < 0.3
+            workflow_id = fuzzed(rng, rng.randint(1, 90), hostile and rng.random() < 0.5)
+            workflow_id = f"{batch}-{number}-{workflow_id}"[:100]
+            events += [
+                {
+                    "type": "workflow_started",
+                    "workflow_id": workflow_id,
+                    "complexity": fuzzed(rng, rng.randint(1, 20), False),
+                },
+                {
+                    "type": "step_finished",
+                    "workflow_id": workflow_id,
+                    "step_id": "s",
+                    "agent": fuzzed(rng, rng.randint(1, 128), hostile),
+                    "success": False,
+                    "error_type": fuzzed(rng, rng.randint(1, 30), False),
+                    "duration_seconds": 2,
+                },
+                {"type": "workflow_finished", "workflow_id": workflow_id, "status": "failed"},
+            ]
+        response = exporter.post_events(events)
+        assert response.status_code in (202, 422), response.text
+        refused = {e["index"] // 3 for e in response.json().get("errors", [])}
+        accepted_steps += sum(1 for i in range(50) if i not in refused)
+    finished_at = time.time()
+
+    def scraped_after_the_fuzz() -> bool:
+        [target] = prometheus.api("/api/v1/targets")["activeTargets"]
+        assert target["health"] == "up", target["lastError"]
+        return target["lastScrape"][:19] > time.strftime(
+            "%Y-%m-%dT%H:%M:%S", time.gmtime(finished_at + 1)
+        )
+
+    wait_until(scraped_after_the_fuzz, 20, "a scrape after the fuzzed workload")
+    prometheus.wait_for_scalar("sum(autobot_step_duration_seconds_count)", accepted_steps)
+    prometheus.wait_for_scalar("min_over_time(up[1m])", 1)
+    exemplars = prometheus.api(
+        "/api/v1/query_exemplars",
+        query="autobot_step_duration_seconds_bucket",
+        start=finished_at - 60,
+        end=time.time(),
+    )
+    assert exemplars, "the exemplars were stored"
