@@ -17,6 +17,7 @@ from exporter.app import create_app
 from exporter.artifacts.rules import render_rules
 from exporter.config import DEFAULT_LISTEN_ADDRESS, ConfigError, load_config
 from exporter.demo import DemoOptions, run_demo
+from exporter.log_limit import limit_repeats
 from exporter.web.keys import WEB_CONFIG
 from exporter.web.serving import server_options
 from exporter.web.web_config import server_ssl_context
@@ -211,6 +212,7 @@ def _demo(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format=LOG_FORMAT, stream=sys.stderr)
+    limit_repeats()
     if args.command == "check-config":
         return _check_config(args.file)
     if args.command == "demo":

@@ -180,3 +180,40 @@ def test_prometheus_keeps_scraping_openmetrics_after_a_fuzzed_workload(
         end=time.time(),
     )
     assert exemplars, "the exemplars were stored"
+
+
+def test_malformed_http_logs_a_line_per_cause_not_a_traceback_per_request(start_exporter):
+    exporter = start_exporter()
+    many_headers = b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Filler: y\r\n" * 200 + b"\r\n"
+    payloads = [many_headers] * 150 + [
+        f"GET /{n}\x00 HTTP/1.1\r\n\r\n".encode()
+        for n in range(150)  # a new path each time
+    ]
+    for payload in payloads:
+        with socket.create_connection(("127.0.0.1", exporter.port), timeout=10) as connection:
+            connection.sendall(payload)
+            assert connection.recv(64).startswith(b"HTTP/1.")  # answered 400, then closed
+    assert exporter.get("/-/healthy").ok
+    log = exporter.log_text()
+    assert "Traceback" not in log
+    bad = [line for line in log.splitlines() if "bad HTTP request" in line]
+    assert len(bad) == 2, bad  # the first of each cause; the rest are counted for later
+    assert all("level=WARNING" in line for line in bad)
+
+
+def test_sigterm_ends_the_process_promptly_with_a_body_still_stalled(start_exporter):
+    """Kubernetes gives 30 s; a stalled client must not hold the exit for
+    ingest_read_timeout (30 s by default) while the listener is already closed."""
+    exporter = start_exporter()
+    with socket.create_connection(("127.0.0.1", exporter.port), timeout=10) as connection:
+        connection.sendall(
+            b"POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100\r\n\r\n[{"
+        )
+        wait_until(
+            lambda: "autobot_exporter_events_rejected_total" in exporter.metrics_text(), 5, "up"
+        )
+        began = time.monotonic()
+        exporter.process.terminate()
+        exporter.process.wait(timeout=15)
+        assert time.monotonic() - began < 6  # web.shutdown_timeout is 3 s

@@ -311,11 +311,15 @@ def test_steps_kept_per_workflow_are_bounded_but_all_counted():
     )
 
 
-def test_pending_halves_are_bounded():
+def test_pending_halves_are_bounded_and_the_log_names_that_setting(caplog):
     harness = Harness(parse_config("max_pending_pairs: 3"))
-    harness.send(*[step_started(f"s{n}") for n in range(5)])
+    with caplog.at_level("WARNING", logger="exporter.workflows.tracker"):
+        harness.send(*[step_started(f"s{n}") for n in range(5)])
     assert harness.get("autobot_exporter_unmatched_events") == 3
     assert harness.get("autobot_exporter_events_out_of_order_total", type="step_started") == 2
+    messages = [record.getMessage() for record in caplog.records]
+    assert any(m.startswith("max_pending_pairs=3 reached") for m in messages), messages
+    assert not any("workflow_ttl" in m for m in messages), "nothing expired"
 
 
 def test_mixed_workload_counts_are_exact_in_process():

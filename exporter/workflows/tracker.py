@@ -375,11 +375,18 @@ class WorkflowTracker:
         if requests:
             self._metrics.approvals_pending.dec(len(requests))
         self._out_of_order("approval_resolved", len(resolutions))
-        if starts or ends or requests or resolutions:
+        drained = [half for _, half in (*starts, *ends, *requests, *resolutions)]
+        if any(half.first_seen <= deadline for half in drained):
             self._log_limit_once(
                 "workflow_ttl",
                 "step or approval events whose partner never came were applied without a "
                 "duration (autobot_exporter_events_out_of_order_total)",
+            )
+        if any(half.first_seen > deadline for half in drained):
+            self._log_limit_once(
+                "max_pending_pairs",
+                "the oldest step or approval events waiting for their partner were applied "
+                "without it (autobot_exporter_events_out_of_order_total)",
             )
 
     # ---- finishing ----------------------------------------------------------------------
