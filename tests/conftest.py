@@ -42,11 +42,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture
 def start_app() -> Iterator[Callable[..., InProcessExporter]]:
-    """start_app(config_text="") -> the app served in-process (see support/in_process.py)."""
+    """start_app(config_text="", auth=None) -> the app served in-process
+    (support/in_process.py)."""
     started: list[InProcessExporter] = []
 
-    def start(config_text: str = "") -> InProcessExporter:
-        exporter = InProcessExporter(config_text)
+    def start(config_text: str = "", auth: tuple[str, str] | None = None) -> InProcessExporter:
+        exporter = InProcessExporter(config_text, auth)
         started.append(exporter)
         return exporter
 

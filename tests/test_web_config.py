@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import bcrypt
 import pytest
@@ -14,7 +16,7 @@ import yaml
 
 from exporter.config import ConfigError
 from exporter.web.web_config import BasicAuth, load_web_config
-from tests.support.processes import Exporter, Prometheus, run_exporter
+from tests.support.processes import Exporter, Prometheus, run_exporter, wait_until
 
 PASSWORD = "s3cret-scrape"
 
@@ -152,3 +154,55 @@ def test_check_config_rejects_a_broken_web_config_at_start(tmp_path):
     result = run_exporter("--web.config.file", str(path))
     assert result.returncode == 1
     assert "basic_auth_users.bob" in result.stderr
+
+
+def test_an_unknown_user_costs_a_bcrypt_check_like_a_wrong_password(monkeypatch):
+    """No user enumeration by timing: both run exactly one bcrypt check."""
+    auth = BasicAuth({"prometheus": hashed(PASSWORD)})
+    checks = []
+    real_checkpw = bcrypt.checkpw
+
+    def counted(password: bytes, hashed_password: bytes) -> bool:
+        checks.append(hashed_password)
+        return real_checkpw(password, hashed_password)
+
+    monkeypatch.setattr(bcrypt, "checkpw", counted)
+    assert not asyncio.run(auth.accepts(basic("nobody", PASSWORD)))
+    assert not asyncio.run(auth.accepts(basic("prometheus", "wrong")))
+    assert len(checks) == 2
+    assert checks[0][:7] == checks[1][:7], "the dummy hash has the real hash's cost"
+
+
+def test_a_flood_of_wrong_passwords_does_not_hold_up_authenticated_scrapes(
+    monkeypatch, tmp_path, start_app
+):
+    """bcrypt checks stuck (a stand-in that blocks) on every thread they can get must
+    leave the /metrics render threads free and cap how many wait."""
+    web_yml = tmp_path / "web.yml"
+    web_yml.write_text(yaml.safe_dump({"basic_auth_users": {"prometheus": hashed(PASSWORD)}}))
+    exporter = start_app(f"web: {{config_file: {web_yml}}}\n", auth=("prometheus", PASSWORD))
+    assert exporter.get("/metrics").ok  # checked once for real, then remembered
+    release = threading.Event()
+    real_checkpw = bcrypt.checkpw
+    monkeypatch.setattr(
+        bcrypt,
+        "checkpw",
+        lambda password, hashed_: release.wait(30) and real_checkpw(password, hashed_),
+    )
+    with ThreadPoolExecutor(max_workers=80) as attackers:
+        attempts = [
+            attackers.submit(
+                requests.get,
+                exporter.url + "/metrics",
+                auth=("prometheus", f"guess-{n}"),
+                timeout=30,
+            )
+            for n in range(80)
+        ]
+        try:
+            wait_until(lambda: sum(a.done() for a in attempts) >= 16, 10, "refusals past the cap")
+            assert all(a.result().status_code == 401 for a in attempts if a.done())
+            assert exporter.get("/metrics").ok  # renders while 64 checks wait
+        finally:
+            release.set()
+    assert [a.result().status_code for a in attempts] == [401] * 80

@@ -17,6 +17,7 @@ import base64
 import binascii
 import hashlib
 import ssl
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
 
@@ -41,6 +42,7 @@ VERIFY_MODES = {
 }
 TLS_VERSIONS = {"TLS12": ssl.TLSVersion.TLSv1_2, "TLS13": ssl.TLSVersion.TLSv1_3}
 VERIFIED_CACHE_SIZE = 1024
+MAX_WAITING_CHECKS = 64
 
 
 class TLSServerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -93,15 +95,24 @@ def server_ssl_context(tls: TLSServerConfig, source: str = "web config") -> ssl.
 
 
 class BasicAuth:
-    """Checks ``Authorization: Basic`` against bcrypt hashes.
+    """Checks ``Authorization: Basic`` against bcrypt hashes, as exporter-toolkit does.
 
-    bcrypt is slow on purpose (tens of milliseconds), so a verified (user, password) pair is
-    remembered by its SHA-256 and a miss is checked in a worker thread, off the event loop.
+    bcrypt is slow on purpose (tens of milliseconds), so:
+    - a checked (user, password) pair is remembered by its SHA-256, right or wrong;
+    - checks run on one thread of their own, never on the event loop nor on the threads
+      that render /metrics, so a flood of wrong passwords delays only other unknown
+      passwords; at most ``MAX_WAITING_CHECKS`` wait, further ones are refused at once;
+    - an unknown user is checked against a dummy hash of the same cost, so the answer
+      takes as long as a known user's with a wrong password (no user enumeration).
     """
 
     def __init__(self, users: dict[str, str]) -> None:
         self._users = {user: hashed.encode() for user, hashed in users.items()}
         self._verified: dict[bytes, bool] = {}
+        rounds = int(next(iter(self._users.values())).split(b"$")[2]) if self._users else 10
+        self._dummy = bcrypt.hashpw(b"no such user", bcrypt.gensalt(rounds))
+        self._checks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bcrypt")
+        self._waiting = 0
 
     async def accepts(self, header: str) -> bool:
         scheme, _, encoded = header.partition(" ")
@@ -111,12 +122,21 @@ class BasicAuth:
             user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             return False
-        hashed = self._users.get(user)
-        if hashed is None:
-            return False
         key = hashlib.sha256(f"{user}\0{password}".encode()).digest()
-        if key not in self._verified:
-            if len(self._verified) >= VERIFIED_CACHE_SIZE:
-                self._verified.clear()
-            self._verified[key] = await asyncio.to_thread(bcrypt.checkpw, password.encode(), hashed)
+        known = self._verified.get(key)
+        if known is not None:
+            return known
+        if self._waiting >= MAX_WAITING_CHECKS:
+            return False
+        hashed = self._users.get(user)
+        self._waiting += 1
+        try:
+            matches = await asyncio.get_running_loop().run_in_executor(
+                self._checks, bcrypt.checkpw, password.encode(), hashed or self._dummy
+            )
+        finally:
+            self._waiting -= 1
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[key] = matches and hashed is not None
         return self._verified[key]

@@ -21,7 +21,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from typing import assert_never, get_args
+from typing import Any, assert_never, get_args
 
 from autobot_exporter_client.log_once import LogOnce
 
@@ -375,14 +375,14 @@ class WorkflowTracker:
         if requests:
             self._metrics.approvals_pending.dec(len(requests))
         self._out_of_order("approval_resolved", len(resolutions))
-        drained = [half for _, half in (*starts, *ends, *requests, *resolutions)]
-        if any(half.first_seen <= deadline for half in drained):
+        seen = _first_seen(starts, ends, requests, resolutions)
+        if any(first_seen <= deadline for first_seen in seen):
             self._log_limit_once(
                 "workflow_ttl",
                 "step or approval events whose partner never came were applied without a "
                 "duration (autobot_exporter_events_out_of_order_total)",
             )
-        if any(half.first_seen > deadline for half in drained):
+        if any(first_seen > deadline for first_seen in seen):
             self._log_limit_once(
                 "max_pending_pairs",
                 "the oldest step or approval events waiting for their partner were applied "
@@ -449,3 +449,8 @@ class WorkflowTracker:
                 "the oldest finished workflows leave the JSON API "
                 "(autobot_exporter_history_evicted_total)",
             )
+
+
+def _first_seen(*drained: list[tuple[Key, Half[Any]]]) -> list[float]:
+    """When the exporter first heard of each drained half."""
+    return [half.first_seen for halves in drained for _, half in halves]

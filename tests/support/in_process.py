@@ -30,7 +30,8 @@ class _LogCapture(logging.Handler):
 
 
 class InProcessExporter(ExporterHttp):
-    def __init__(self, config_text: str = "") -> None:
+    def __init__(self, config_text: str = "", auth: tuple[str, str] | None = None) -> None:
+        """``auth``: basic auth credentials, when the config's web config file asks for them."""
         self.config = parse_config(config_text)
         self._logs = _LogCapture()
         logging.getLogger("exporter").addHandler(self._logs)
@@ -43,6 +44,7 @@ class InProcessExporter(ExporterHttp):
         self._server = TestServer(create_app(self.config), host="127.0.0.1", port=self.port)
         self._run(self._server.start_server(**server_options(self.config)))
         self.session = requests.Session()
+        self.session.auth = auth
         wait_until(
             lambda: self.get("/-/ready").status_code == 200,
             STARTUP_TIMEOUT_SECONDS,
