@@ -177,6 +177,7 @@ def _resource_alerts(s: Selectors, target: _Resource, threshold: Threshold) -> l
 def alert_rules(config: Config) -> list[Alert]:
     s = Selectors(config.rules.selector)
     thresholds, rules = config.thresholds, config.rules
+    evicted_at_capacity = s("autobot_exporter_workflows_expired_total", 'reason="capacity"')
     alerts = [
         *(
             alert
@@ -280,6 +281,18 @@ def alert_rules(config: Config) -> list[Alert]:
             "AutoBot label values overflowing",
             "New {{ $labels.label }} values on {{ $labels.instance }} are exported as "
             "'other' (max_label_values reached): a client may be putting ids in labels.",
+        ),
+        Alert(
+            "AutoBotWorkflowsEvictedAtCapacity",
+            f"sum by ({BY_INSTANCE}) (increase({evicted_at_capacity}[10m])) > 0",
+            60,
+            "An eviction already cost a running workflow its timing; a minute only rides out "
+            "a rule evaluation.",
+            "warning",
+            "AutoBot workflows evicted at max_active_workflows",
+            "{{ $value | humanize }} running workflows on {{ $labels.instance }} were finished as "
+            "abandoned in 10 minutes because max_active_workflows was reached: workflows that "
+            "never finish, or a flood of starts (check who can reach the ingest API).",
         ),
         Alert(
             "AutoBotCollectorFailing",
