@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import resource
 import sys
 from pathlib import Path
 
@@ -148,6 +149,7 @@ def _serve(args: argparse.Namespace) -> int:
         log.error("invalid configuration: %s", error)
         return 1
     scheme = "https" if ssl_context else "http"
+    _raise_open_files_limit()
     # What start-up created (modules, functions, the registry) lives as long as the process:
     # moved out of the collector's generations, full collections stop walking it again
     # and again (measured: 10-15 % of the ingest CPU once the history is full).
@@ -166,6 +168,21 @@ def _serve(args: argparse.Namespace) -> int:
         **server_options(config),
     )
     return 0
+
+
+def _raise_open_files_limit() -> None:
+    """Each connection holds a file descriptor; a soft limit of 1024 (systemd's default
+    for services) is what a thousand slow clients exhaust, after which neither Prometheus
+    nor AutoBot gets through. Raise it to the hard limit, which needs no privilege."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard in (soft, resource.RLIM_INFINITY):
+        return
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ValueError, OSError) as error:
+        log.warning("open files limit stays %d (hard limit %d): %s", soft, hard, error)
+    else:
+        log.info("open files limit raised from %d to %d", soft, hard)
 
 
 def _print_rules(config_file: str | None) -> int:

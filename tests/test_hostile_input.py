@@ -7,13 +7,14 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import resource
 import socket
 import time
 import zlib
 
 import pytest
 
-from tests.support.processes import wait_until
+from tests.support.processes import Exporter, wait_until
 
 ODD_CHARACTERS = (
     'quote " backslash \\ slash / brace } { comma , equals = hash # space'
@@ -217,3 +218,41 @@ def test_sigterm_ends_the_process_promptly_with_a_body_still_stalled(start_expor
         exporter.process.terminate()
         exporter.process.wait(timeout=15)
         assert time.monotonic() - began < 6  # web.shutdown_timeout is 3 s
+
+
+SLOW_CLIENTS = 1100
+
+
+@pytest.fixture
+def many_file_descriptors():
+    """The test itself holds SLOW_CLIENTS sockets."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4 * SLOW_CLIENTS)), hard))
+    yield
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_metrics_answers_with_1100_slow_clients_under_a_1024_soft_limit(
+    tmp_path, process_reaper, many_file_descriptors
+):
+    """systemd's default soft limit is 1024: the exporter raises it to the hard limit at
+    start, and closes connections that send nothing for web.idle_timeout."""
+    exporter = Exporter(
+        tmp_path, "web: {idle_timeout: 3s}\n", wrapper=("prlimit", "--nofile=1024:8192")
+    )
+    process_reaper.append(exporter)
+    assert "open files limit raised from 1024 to 8192" in exporter.log_text()
+    slow = []
+    try:
+        for _ in range(SLOW_CLIENTS):
+            connection = socket.create_connection(("127.0.0.1", exporter.port), timeout=10)
+            connection.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")  # and never the rest
+            slow.append(connection)
+        for _ in range(5):
+            assert exporter.get("/metrics").ok
+        # each slow one is closed by the exporter once idle_timeout has passed
+        assert all(connection.recv(1) == b"" for connection in slow)
+    finally:
+        for connection in slow:
+            connection.close()
+    assert exporter.get("/-/healthy").ok

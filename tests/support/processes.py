@@ -152,8 +152,10 @@ class Exporter(ManagedProcess, ExporterHttp):
         *,
         session: requests.Session | None = None,
         scheme: str = "http",
+        wrapper: tuple[str, ...] = (),
     ):
-        """``session`` carries TLS trust and credentials when the web config asks for them."""
+        """``session`` carries TLS trust and credentials when the web config asks for them;
+        ``wrapper`` runs the command under another (``prlimit --nofile=...``)."""
         self.port = port or free_port()
         self.url = f"{scheme}://127.0.0.1:{self.port}"
         self.address = f"127.0.0.1:{self.port}"
@@ -162,6 +164,7 @@ class Exporter(ManagedProcess, ExporterHttp):
         self.config_path = config_path
         super().__init__(
             [
+                *wrapper,
                 installed("autobot-exporter"),
                 "--config.file",
                 str(config_path),
