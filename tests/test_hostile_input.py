@@ -13,6 +13,7 @@ import time
 import zlib
 
 import pytest
+import requests
 
 from tests.support.processes import Exporter, wait_until
 
@@ -256,3 +257,13 @@ def test_metrics_answers_with_1100_slow_clients_under_a_1024_soft_limit(
         for connection in slow:
             connection.close()
     assert exporter.get("/-/healthy").ok
+
+
+def test_more_headers_than_web_max_header_count_are_refused(shared_app):
+    def status_with(count: int) -> int:
+        headers = {f"X-Header-{n}": "x" for n in range(count)}
+        return requests.get(shared_app.url + "/-/healthy", headers=headers, timeout=10).status_code
+
+    # requests adds Host, User-Agent, Accept-Encoding, Accept and Connection: 5 more
+    assert status_with(32 - 5) == 200
+    assert status_with(40) == 400
