@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -87,7 +88,11 @@ def test_host_cpu_ratio_agrees_with_proc_stat():
     reader = CpuReader()
     total_before, idle_before = proc_stat_cpu()
     assert reader.read(NO_CGROUP, now=1.0).ratio is None
-    sum(i * i for i in range(300_000))  # some work between the two passes
+    # work until /proc/stat moved by enough clock ticks (10 ms each) that one tick of
+    # difference between its reads and the reader's cannot decide the comparison
+    deadline = time.monotonic() + 10
+    while proc_stat_cpu()[0] - total_before < 100 and time.monotonic() < deadline:
+        sum(i * i for i in range(100_000))
     ratio = reader.read(NO_CGROUP, now=2.0).ratio
     total_after, idle_after = proc_stat_cpu()
     expected = 1 - (idle_after - idle_before) / max(1, total_after - total_before)
