@@ -20,7 +20,7 @@ fi
 ensure_venv -e './client[aio]' -e '.[test]'
 export PATH="$PWD/.venv/bin:$PATH"
 
-ruff check exporter client tests
-ruff format --check exporter client tests
+ruff check exporter client tests scripts
+ruff format --check exporter client tests scripts
 mypy
 exec pytest "$@"

@@ -1,6 +1,12 @@
-"""Print pip constraints pinning every runtime dependency of the server and the client
-(with its ``aio`` extra) to the lowest version their pyproject.toml allows: ``>=X``
-becomes ``==X``. Test tools are left to the resolver: users do not run them."""
+"""Print pip constraints pinning runtime dependencies to the lowest versions their
+pyproject.toml files allow (``>=X`` becomes ``==X``).
+
+    python scripts/lowest_versions.py           # server and client together: the higher
+                                                # floor where both name a package
+    python scripts/lowest_versions.py --client  # the client distribution alone, with aio
+
+Test tools are left to the resolver: users do not run them.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +15,29 @@ import sys
 import tomllib
 from pathlib import Path
 
+from packaging.version import Version
+
 FLOOR = re.compile(r"^([A-Za-z0-9_.\-]+)\s*>=\s*([^,;\s]+)")
 TOP = Path(__file__).resolve().parent.parent
 
 
-def runtime_requirements(pyproject: Path) -> list[str]:
+def floors(pyproject: Path) -> dict[str, str]:
     project = tomllib.loads(pyproject.read_text())["project"]
-    return [
-        *project.get("dependencies", []),
-        *project.get("optional-dependencies", {}).get("aio", []),
-    ]
+    extras = project.get("optional-dependencies", {})
+    pins: dict[str, str] = {}
+    for requirement in [*project.get("dependencies", []), *extras.get("aio", [])]:
+        if match := FLOOR.match(requirement):
+            pins[match.group(1).lower()] = match.group(2)
+    return pins
 
 
 def main() -> None:
-    for pyproject in (TOP / "client" / "pyproject.toml", TOP / "pyproject.toml"):
-        for requirement in runtime_requirements(pyproject):
-            if match := FLOOR.match(requirement):
-                sys.stdout.write(f"{match.group(1)}=={match.group(2)}\n")
+    pins = floors(TOP / "client" / "pyproject.toml")
+    if "--client" not in sys.argv:
+        for name, floor in floors(TOP / "pyproject.toml").items():
+            if name not in pins or Version(floor) > Version(pins[name]):
+                pins[name] = floor
+    sys.stdout.write("".join(f"{name}=={floor}\n" for name, floor in pins.items()))
 
 
 if __name__ == "__main__":
