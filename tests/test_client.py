@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -97,11 +98,17 @@ def recording():
 
 
 def test_calls_never_raise_and_count_what_they_could_not_record(recording):
-    class Hostile(dict):
-        def get(self, *args):
-            raise RuntimeError("metadata exploded")
+    class Hostile(Mapping):
+        def __getitem__(self, key):
+            raise RuntimeError("workflow data exploded")
 
-    recording.start_workflow_tracking("w", Hostile(complexity="x"))
+        def __iter__(self):
+            return iter(["complexity"])
+
+        def __len__(self):
+            return 1
+
+    recording.start_workflow_tracking("w", Hostile())
     recording.end_step_timing(object(), 3, success=False, error=ValueError("x"))
     assert recording.stats.dropped == 1
     [event] = recording.events()
@@ -328,3 +335,71 @@ def test_invalid_events_are_rejected_not_retried(start_exporter):
     assert client.flush(timeout=30)
     client.close()
     assert (client.stats.rejected, client.stats.delivered, client.stats.retries) == (1, 1, 0)
+
+
+def test_the_seeds_calls_with_the_original_keyword_names_return_the_final_statistics(recording):
+    """As AutoBot's integration calls WorkflowMetricsCollector (seed, "Workflow Integration")."""
+    recording.start_workflow_tracking(
+        workflow_id="wf-seed",
+        workflow_data={
+            "user_message": "install nginx",
+            "complexity": "install",
+            "total_steps": 3,
+            "agents_involved": ["research", "system_commands"],
+        },
+    )
+    recording.start_step_timing("wf-seed", "s1", "research")
+    recording.end_step_timing("wf-seed", "s1", success=True)
+    recording.start_step_timing(workflow_id="wf-seed", step_id="s2", agent_type="system_commands")
+    recording.end_step_timing(workflow_id="wf-seed", step_id="s2", success=False, error="Boom")
+    recording.record_approval_wait_time(workflow_id="wf-seed", wait_time_ms=1500)
+    recording.record_resource_usage(workflow_id="wf-seed", resource_data={"cpu_percent": 12.5})
+    final_stats = recording.end_workflow_tracking("wf-seed", "completed")
+    assert final_stats is not None
+    assert (final_stats.workflow_id, final_stats.user_message, final_stats.complexity) == (
+        "wf-seed",
+        "install nginx",
+        "install",
+    )
+    assert (final_stats.total_steps, final_stats.completed_steps, final_stats.failed_steps) == (
+        3,
+        1,
+        1,
+    )
+    assert final_stats.agents_involved == ["research", "system_commands"]
+    assert set(final_stats.step_timings) == {"s1", "s2"}
+    assert all(ms >= 0 for ms in final_stats.step_timings.values())
+    assert final_stats.avg_step_duration_ms == pytest.approx(
+        sum(final_stats.step_timings.values()) / 2, abs=0.01
+    )
+    assert (final_stats.approval_wait_time_ms, final_stats.error_count) == (1500.0, 1)
+    assert (final_stats.success_rate, final_stats.status) == (50.0, "completed")
+    assert final_stats.resource_usage == {"cpu_percent": 12.5}
+    assert final_stats.end_time >= final_stats.start_time
+    assert final_stats.total_duration_ms >= 0
+    assert (
+        recording.end_workflow_tracking(workflow_id="never-started", final_status="failed") is None
+    )
+    types = [event["type"] for event in recording.events()]
+    assert types.count("workflow_finished") == 2  # the unknown one is still sent
+
+
+def test_a_call_that_does_not_fit_the_signature_raises_at_the_call_site(recording):
+    with pytest.raises(TypeError):
+        recording.start_workflow_tracking("w", metadata={"complexity": "x"})
+    with pytest.raises(TypeError):
+        recording.end_workflow_tracking("w", status="completed")
+    with pytest.raises(TypeError):
+        recording.record_resource_usage("w", data={})
+    assert recording.events() == [] and recording.stats.dropped == 0
+
+
+def test_tracked_workflows_are_bounded():
+    client = Recording(max_tracked_workflows=2)
+    try:
+        for name in ("a", "b", "c"):
+            client.start_workflow_tracking(name, {"complexity": "x"})
+        assert client.end_workflow_tracking("a") is None  # forgotten, the oldest
+        assert client.end_workflow_tracking("c").workflow_id == "c"
+    finally:
+        client.close(timeout=0)

@@ -34,6 +34,9 @@ class ClientSettings:
     """Longest wait before a partial batch leaves, in seconds."""
     max_buffered_events: int = 10_000
     """Events waiting to be sent; a call beyond this drops its event (counted, logged once)."""
+    max_tracked_workflows: int = 10_000
+    """Running workflows followed for end_workflow_tracking's statistics; past it the
+    oldest is forgotten (its end returns None)."""
     request_timeout: float = 5.0
     initial_backoff: float = 0.1
     max_backoff: float = 30.0

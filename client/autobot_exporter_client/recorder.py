@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from autobot_exporter_client.core import ClientSettings, DeliveryStats, EventBuffer
 from autobot_exporter_client.log_once import LogOnce
+from autobot_exporter_client.stats import WorkflowExecutionStats, WorkflowStatsBook
 
 log = logging.getLogger("autobot_exporter_client")
 
@@ -47,15 +48,22 @@ def numeric_fields(data: Mapping[str, Any], prefix: str = "") -> dict[str, float
 
 
 def _never_raises(method: F) -> F:
-    """Monitoring must never break the application: a failing call is logged once and its
-    event counted as dropped."""
+    """Monitoring must never break the application: a call failing inside is logged once
+    and its event counted as dropped (None returned). A call that does not fit the
+    method's signature is the caller's bug: it raises TypeError at the call site, as any
+    Python function does, rather than vanishing."""
 
     @functools.wraps(method)
-    def guarded(self: EventRecorder, *args: Any, **kwargs: Any) -> None:
+    def guarded(self: EventRecorder, *args: Any, **kwargs: Any) -> Any:
         try:
-            method(self, *args, **kwargs)
+            return method(self, *args, **kwargs)
+        except TypeError as error:
+            if error.__traceback__ is not None and error.__traceback__.tb_next is None:
+                raise  # raised binding the arguments, before the method ran
+            self._failed(method.__name__)
         except Exception:
             self._failed(method.__name__)
+        return None
 
     return guarded  # type: ignore[return-value]
 
@@ -71,16 +79,17 @@ class EventRecorder:
         self._id_prefix = uuid.uuid4().hex[:16]
         self._ids = itertools.count()
         self._log_once = LogOnce(log)
+        self._book = WorkflowStatsBook(settings.max_tracked_workflows)
 
     def _wake(self) -> None:
         raise NotImplementedError
 
-    def _record(self, event_type: str, workflow_id: str, **fields: Any) -> None:
+    def _record(self, event_type: str, workflow_id: str, now: float, **fields: Any) -> None:
         event = {
             "type": event_type,
             "workflow_id": str(workflow_id),
             "event_id": f"{self._id_prefix}-{next(self._ids)}",
-            "ts": time.time(),
+            "ts": now,
         }
         event.update((k, v) for k, v in fields.items() if v is not None)
         if self._buffer.put(event) == self.settings.batch_size:
@@ -100,24 +109,29 @@ class EventRecorder:
 
     @_never_raises
     def start_workflow_tracking(
-        self, workflow_id: str, metadata: Mapping[str, Any] | None = None
+        self, workflow_id: str, workflow_data: Mapping[str, Any] | None = None
     ) -> None:
-        """``metadata`` as AutoBot passes it: user_message, complexity, total_steps,
+        """``workflow_data`` as AutoBot passes it: user_message, complexity, total_steps,
         agents_involved."""
-        metadata = metadata or {}
-        agents = metadata.get("agents_involved")
+        data = dict(workflow_data or {})
+        now = time.time()
+        self._book.started(str(workflow_id), data, now)
+        agents = data.get("agents_involved")
         self._record(
             "workflow_started",
             workflow_id,
-            complexity=str(metadata.get("complexity") or "unknown"),
-            user_message=metadata.get("user_message"),
-            total_steps=metadata.get("total_steps"),
+            now,
+            complexity=str(data.get("complexity") or "unknown"),
+            user_message=data.get("user_message"),
+            total_steps=data.get("total_steps"),
             agents_involved=[str(a) for a in agents] if agents else None,
         )
 
     @_never_raises
     def start_step_timing(self, workflow_id: str, step_id: str, agent_type: str) -> None:
-        self._record("step_started", workflow_id, step_id=str(step_id), agent=str(agent_type))
+        now = time.time()
+        self._book.step_started(str(workflow_id), str(step_id), now)
+        self._record("step_started", workflow_id, now, step_id=str(step_id), agent=str(agent_type))
 
     @_never_raises
     def end_step_timing(
@@ -127,21 +141,32 @@ class EventRecorder:
         success: bool = True,
         error: BaseException | str | None = None,
     ) -> None:
+        now = time.time()
+        self._book.step_ended(str(workflow_id), str(step_id), bool(success), now)
         self._record(
             "step_finished",
             workflow_id,
+            now,
             step_id=str(step_id),
             success=bool(success),
             error_type=_error_type(error) if not success else None,
         )
 
     @_never_raises
-    def record_resource_usage(self, workflow_id: str, data: Mapping[str, Any]) -> None:
-        self._record("resource_sample", workflow_id, data=numeric_fields(data))
+    def record_resource_usage(self, workflow_id: str, resource_data: Mapping[str, Any]) -> None:
+        numbers = numeric_fields(resource_data)
+        self._book.resource_usage(str(workflow_id), numbers)
+        self._record("resource_sample", workflow_id, time.time(), data=numbers)
 
     @_never_raises
-    def end_workflow_tracking(self, workflow_id: str, status: str = "completed") -> None:
-        self._record("workflow_finished", workflow_id, status=status)
+    def end_workflow_tracking(
+        self, workflow_id: str, final_status: str = "completed"
+    ) -> WorkflowExecutionStats | None:
+        """The workflow's final statistics as the original returned them, from the calls
+        this client saw; None for a workflow it did not see start."""
+        now = time.time()
+        self._record("workflow_finished", workflow_id, now, status=final_status)
+        return self._book.finished(str(workflow_id), str(final_status), now)
 
     @_never_raises
     def record_approval_wait_time(
@@ -152,25 +177,30 @@ class EventRecorder:
         approval_id: str | None = None,
     ) -> None:
         """The original call: the application timed the wait itself."""
+        wait_ms = max(0.0, float(wait_time_ms))
+        self._book.approval_waited(str(workflow_id), wait_ms)
         self._record(
             "approval_resolved",
             workflow_id,
+            time.time(),
             approval_id=approval_id,
             outcome=outcome,
-            wait_seconds=max(0.0, float(wait_time_ms)) / 1000.0,
+            wait_seconds=wait_ms / 1000.0,
         )
 
     # ---- approvals timed by the exporter -------------------------------------------------
 
     @_never_raises
     def request_approval(self, workflow_id: str, approval_id: str | None = None) -> None:
-        self._record("approval_requested", workflow_id, approval_id=approval_id)
+        self._record("approval_requested", workflow_id, time.time(), approval_id=approval_id)
 
     @_never_raises
     def resolve_approval(
         self, workflow_id: str, outcome: str = "approved", approval_id: str | None = None
     ) -> None:
-        self._record("approval_resolved", workflow_id, approval_id=approval_id, outcome=outcome)
+        self._record(
+            "approval_resolved", workflow_id, time.time(), approval_id=approval_id, outcome=outcome
+        )
 
     # ---- context managers and decorator -------------------------------------------------
 
