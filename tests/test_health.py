@@ -48,7 +48,7 @@ def test_messages_name_resource_value_and_threshold():
     report = evaluate(cpu(0.85), THRESHOLDS)
     assert report.critical_alerts == ["cpu_percent: 85.0% (threshold: 80%)"]
     report = evaluate(disk(0.75, "/data"), THRESHOLDS)
-    assert report.warnings == ["disk_percent[/data]: 75.0% (warning threshold: 72%)"]
+    assert report.warnings == ["disk_percent[/data]: 75.0% (approaching threshold: 90%)"]
 
 
 def test_configured_levels_apply():

@@ -136,20 +136,55 @@ def test_unknown_workflow_is_404_with_the_original_detail(exporter):
 
 
 @pytest.mark.parametrize(
-    ("path", "parameter"),
+    ("path", "parameter", "detail"),
     [
-        ("/api/metrics/performance/summary?time_window_hours=0", "time_window_hours"),
-        ("/api/metrics/performance/summary?time_window_hours=169", "time_window_hours"),
-        ("/api/metrics/performance/summary?time_window_hours=abc", "time_window_hours"),
-        ("/api/metrics/export/workflow?format=csv", "format"),
+        (
+            "/api/metrics/performance/summary?time_window_hours=0",
+            "time_window_hours",
+            {
+                "type": "greater_than_equal",
+                "input": "0",
+                "ctx": {"ge": 1},
+                "msg": "Input should be greater than or equal to 1",
+            },
+        ),
+        (
+            "/api/metrics/performance/summary?time_window_hours=169",
+            "time_window_hours",
+            {
+                "type": "less_than_equal",
+                "input": "169",
+                "ctx": {"le": 168},
+                "msg": "Input should be less than or equal to 168",
+            },
+        ),
+        (
+            "/api/metrics/performance/summary?time_window_hours=abc",
+            "time_window_hours",
+            {
+                "type": "int_parsing",
+                "input": "abc",
+                "msg": "Input should be a valid integer, unable to parse string as an integer",
+            },
+        ),
+        (
+            "/api/metrics/system/summary?minutes=61",
+            "minutes",
+            {
+                "type": "less_than_equal",
+                "input": "61",
+                "ctx": {"le": 60},
+                "msg": "Input should be less than or equal to 60",
+            },
+        ),
     ],
 )
-def test_query_values_out_of_range_are_422_naming_the_parameter(exporter, path, parameter):
+def test_query_values_out_of_range_are_422_in_fastapis_shape(exporter, path, parameter, detail):
     response = exporter.get(path)
     assert response.status_code == 422
     body = response.json()
     assert body["message"].startswith(parameter)
-    assert body["detail"][0]["loc"] == ["query", parameter]
+    assert body["detail"] == [{**detail, "loc": ["query", parameter]}]
 
 
 def test_summary_window_edges_and_extra_statistics(exporter):
@@ -185,12 +220,48 @@ def test_empty_window_answers_the_original_message(start_app):
     assert summary["total_workflows"] == 0
 
 
-def test_export_is_a_json_string_like_the_original(exporter):
-    answer = exporter.get("/api/metrics/export/workflow").json()
+def test_export_is_a_json_string_with_the_originals_keys_and_types(exporter):
+    answer = exporter.get("/api/metrics/export/workflow?format=JSON").json()
     data = json.loads(answer["data"])
-    assert answer["format"] == "json"
-    assert "api-done" in {w["workflow_id"] for w in data["workflow_history"]}
-    assert "api-run" in data["active_workflows"]
+    assert answer["format"] == "JSON"
+    assert {"aggregated_stats", "active_workflows", "total_metrics", "export_timestamp"} <= set(
+        data
+    )
+    stats = data["aggregated_stats"]
+    assert set(stats) == {
+        "total_workflows",
+        "successful_workflows",
+        "failed_workflows",
+        "avg_duration_ms",
+        "complexity_distribution",
+        "agent_usage_count",
+        "error_types",
+        "performance_trends",
+    }
+    assert stats["total_workflows"] == stats["successful_workflows"] + stats["failed_workflows"]
+    assert stats["error_types"]["Timeout"] >= 1
+    assert set(stats["performance_trends"][-1]) == {
+        "timestamp",
+        "duration_ms",
+        "success_rate",
+        "complexity",
+    }
+    assert isinstance(data["active_workflows"], int) and data["active_workflows"] >= 1
+    assert isinstance(data["total_metrics"], int) and data["total_metrics"] > 0
+    assert "api-done" in {w["workflow_id"] for w in data["workflows"]["history"]}
+    assert "api-run" in data["workflows"]["active"]
+
+
+def test_an_unsupported_export_format_is_the_originals_200(exporter):
+    workflow = exporter.get("/api/metrics/export/workflow?format=csv")
+    system = exporter.get("/api/metrics/export/system?format=xml")
+    assert (workflow.status_code, system.status_code) == (200, 200)
+    assert workflow.json() == {
+        "success": True,
+        "format": "csv",
+        "data": "Unsupported export format: csv",
+    }
+    assert system.json()["data"] == "Unsupported format: xml"
 
 
 def test_dashboard_has_the_workflow_part(exporter):

@@ -57,7 +57,9 @@ def test_child_process_is_seen_in_its_group_with_its_rss(exporter, child):
 
 
 def test_lowered_disk_threshold_makes_health_critical(exporter):
-    health = exporter.get("/api/metrics/system/health").json()
+    answer = exporter.get("/api/metrics/system/health").json()
+    assert set(answer) == {"success", "health_status"}  # the original's envelope
+    health = answer["health_status"]
     assert health["status"] == "critical"
     assert any(
         alert.startswith("disk_percent") and alert.endswith("(threshold: 1%)")
@@ -158,7 +160,7 @@ def test_stopping_monitoring_is_visible_and_starting_resumes(exporter):
     get = exporter.sample_getter()
     assert get("autobot_exporter_monitoring_active") == 0
     assert get("autobot_system_cpu_usage_ratio") is None
-    health = exporter.get("/api/metrics/system/health").json()
+    health = exporter.get("/api/metrics/system/health").json()["health_status"]
     assert health["monitoring_active"] is False
     assert exporter.get("/-/ready").status_code == 200
     frozen = get("autobot_exporter_last_sample_timestamp_seconds")

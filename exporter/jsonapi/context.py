@@ -1,4 +1,4 @@
-"""What the JSON routes read from a request: the export format and the app's current
+"""What the JSON routes read from a request: the app's current
 state (latest sampler pass, resource and performance summaries, health), shared by the
 workflow, system and dashboard routes so that no route module imports another."""
 
@@ -14,19 +14,10 @@ from exporter.jsonapi.summary import performance_summary
 from exporter.jsonapi.system_json import health_view, resource_summary
 from exporter.system.health import evaluate
 from exporter.system.snapshot import Snapshot
-from exporter.web.errors import QueryError
 from exporter.web.keys import CONFIG, SAMPLER, TRACKER
 from exporter.workflows.tracker import WorkflowTracker
 
 NO_SAMPLE_YET = "no system sample yet; the first pass runs at start"
-
-
-def require_json_format(request: web.Request) -> str:
-    """The export routes speak JSON only, as the original did; anything else is a 422."""
-    requested = request.query.get("format", "json")
-    if requested != "json":
-        raise QueryError("format", "Only 'json' is supported", requested)
-    return requested
 
 
 def latest_snapshot(request: web.Request) -> Snapshot:

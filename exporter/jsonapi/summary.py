@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from exporter.jsonapi.exports import metric_points
 from exporter.units import percentile, to_ms
 from exporter.workflows.records import FinishedWorkflow
 
@@ -78,7 +79,7 @@ def performance_summary(
     base = {
         "time_window_hours": window_hours,
         "total_workflows": len(workflows),
-        "metrics_collected": len(history),
+        "metrics_collected": sum(metric_points(w.progress, finished=True) for w in workflows),
         "active_workflows": active_workflows,
     }
     if not workflows:

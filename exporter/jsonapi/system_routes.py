@@ -6,7 +6,8 @@ import json
 
 from aiohttp import web
 
-from exporter.jsonapi.context import health, latest_snapshot, require_json_format, window_resources
+from exporter.jsonapi.context import health, latest_snapshot, window_resources
+from exporter.jsonapi.exports import export_format_of
 from exporter.jsonapi.system_json import snapshot_view
 from exporter.units import iso_time
 from exporter.web.auth import unauthorized
@@ -34,19 +35,31 @@ async def get_summary(request: web.Request) -> web.Response:
 
 @routes.get("/api/metrics/system/health")
 async def get_health(request: web.Request) -> web.Response:
-    return web.json_response({"success": True, **health(request, latest_snapshot(request))})
+    status = health(request, latest_snapshot(request))
+    return web.json_response({"success": True, "health_status": status})
 
 
 @routes.get("/api/metrics/export/system")
 async def export_system(request: web.Request) -> web.Response:
-    export_format = require_json_format(request)
+    """The original's keys; the ring buffer itself under ``resource_history``."""
+    export_format, is_json = export_format_of(request)
+    if not is_json:
+        data = f"Unsupported format: {export_format}"  # the original's words and 200
+        return web.json_response({"success": True, "format": export_format, "data": data})
     sampler = request.app[SAMPLER]
-    data = {
-        "export_timestamp": iso_time(request.app[TRACKER].now()),
+    latest = sampler.latest
+    history = list(sampler.history())
+    export = {
+        "monitoring_active": sampler.active,
         "collection_interval": request.app[CONFIG].collection_interval,
-        "resource_history": [snapshot_view(s, sampler.active) for s in sampler.history()],
+        "history_length": len(history),
+        "latest_metrics": snapshot_view(latest, sampler.active) if latest else {},
+        "summary": window_resources(request, SUMMARY_MINUTES_DEFAULT),
+        "thresholds_check": health(request, latest) if latest else {},
+        "export_timestamp": iso_time(request.app[TRACKER].now()),
+        "resource_history": [snapshot_view(s, sampler.active) for s in history],
     }
-    return web.json_response({"success": True, "format": export_format, "data": json.dumps(data)})
+    return web.json_response({"success": True, "format": export_format, "data": json.dumps(export)})
 
 
 @routes.post("/api/metrics/system/monitoring/start")

@@ -13,9 +13,9 @@ import asyncio
 import msgspec
 from aiohttp import web
 
-from exporter.jsonapi.context import require_json_format, window_summary
+from exporter.jsonapi.context import window_summary
+from exporter.jsonapi.exports import export_format_of, workflow_export
 from exporter.jsonapi.workflow_json import finished_view, running_view
-from exporter.units import iso_time
 from exporter.web.errors import json_error, query_int
 from exporter.web.keys import TRACKER
 from exporter.workflows.records import ActiveWorkflow, FinishedWorkflow
@@ -51,19 +51,16 @@ def export_body(
 ) -> bytes:
     """The export reply, with ``data`` a JSON string as the original's (msgspec encodes
     both levels in a quarter of json.dumps' time)."""
-    data = {
-        "export_timestamp": iso_time(now),
-        "active_workflows": {r.workflow_id: running_view(r, now) for r in active},
-        "workflow_history": [finished_view(w) for w in history],
-    }
-    return msgspec.json.encode(
-        {"success": True, "format": export_format, "data": msgspec.json.encode(data).decode()}
-    )
+    data = msgspec.json.encode(workflow_export(now, active, history)).decode()
+    return msgspec.json.encode({"success": True, "format": export_format, "data": data})
 
 
 @routes.get("/api/metrics/export/workflow")
 async def export_workflow(request: web.Request) -> web.Response:
-    export_format = require_json_format(request)
+    export_format, is_json = export_format_of(request)
+    if not is_json:
+        data = f"Unsupported export format: {export_format}"  # the original's 200
+        return web.json_response({"success": True, "format": export_format, "data": data})
     tracker = request.app[TRACKER]
     body = await asyncio.to_thread(
         export_body, export_format, tracker.now(), list(tracker.active()), list(tracker.history())

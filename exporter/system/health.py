@@ -51,6 +51,7 @@ def evaluate(snapshot: Snapshot, thresholds: ThresholdsConfig) -> HealthReport:
         if reading.ratio > level.critical:
             critical.append(f"{value} (threshold: {percent_text(level.critical)}%)")
         elif reading.ratio > level.warning:
-            warnings.append(f"{value} (warning threshold: {percent_text(level.warning)}%)")
+            # the original's words: it names the critical level being approached
+            warnings.append(f"{value} (approaching threshold: {percent_text(level.critical)}%)")
     status: State = "critical" if critical else "warning" if warnings else "ok"
     return HealthReport(status, critical, warnings)

@@ -16,12 +16,18 @@ def json_error(status: int, message: str, **extra: Any) -> web.Response:
 
 
 class QueryError(ValueError):
-    """A query parameter out of range; answered 422 in FastAPI's shape, as the original was."""
+    """A query parameter out of range; answered 422 in FastAPI's shape, as the original was:
+    ``detail`` entries with ``type``, ``loc``, ``msg``, ``input`` and ``ctx``."""
 
-    def __init__(self, parameter: str, message: str, value: str) -> None:
+    def __init__(
+        self, parameter: str, kind: str, message: str, value: str, context: dict | None = None
+    ) -> None:
         super().__init__(f"{parameter}: {message}")
         self.parameter = parameter
-        self.detail = {"loc": ["query", parameter], "msg": message, "input": value}
+        self.detail: dict = {"type": kind, "loc": ["query", parameter], "msg": message}
+        self.detail["input"] = value
+        if context is not None:
+            self.detail["ctx"] = context
 
 
 def query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
@@ -32,9 +38,14 @@ def query_int(request: web.Request, name: str, default: int, low: int, high: int
     try:
         value = int(raw)
     except ValueError:
-        raise QueryError(name, "Input should be a valid integer", raw) from None
-    if not low <= value <= high:
-        raise QueryError(name, f"Input should be between {low} and {high}", raw)
+        message = "Input should be a valid integer, unable to parse string as an integer"
+        raise QueryError(name, "int_parsing", message, raw) from None
+    if value < low:
+        message = f"Input should be greater than or equal to {low}"
+        raise QueryError(name, "greater_than_equal", message, raw, {"ge": low})
+    if value > high:
+        message = f"Input should be less than or equal to {high}"
+        raise QueryError(name, "less_than_equal", message, raw, {"le": high})
     return value
 
 
