@@ -127,6 +127,11 @@ def test_finished_workflow_has_every_execution_stats_field(exporter):
         "status",
     }
     assert original_fields <= metrics.keys()
+    assert metrics["labels"] == {
+        "complexity": metrics["complexity"],
+        "status": metrics["status"],
+        "step_count": str(metrics["completed_steps"] + metrics["failed_steps"]),
+    }
 
 
 def test_unknown_workflow_is_404_with_the_original_detail(exporter):

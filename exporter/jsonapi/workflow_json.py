@@ -53,7 +53,10 @@ def running_view(record: ActiveWorkflow, now: float) -> dict[str, Any]:
 
 
 def finished_view(finished: FinishedWorkflow) -> dict[str, Any]:
-    """The original WorkflowExecutionStats fields, plus per-step and per-approval details."""
+    """The original WorkflowExecutionStats fields and ``labels``, plus per-step and
+    per-approval details. ``status`` is the workflow's real final status, where the
+    original answered "completed" for every finished workflow (its failure showed only in
+    ``labels.status``): a frontend reading ``status`` then sees a failure as one."""
     progress = finished.progress
     durations = [s.duration_seconds for s in progress.steps if s.duration_seconds is not None]
     return {
@@ -74,6 +77,11 @@ def finished_view(finished: FinishedWorkflow) -> dict[str, Any]:
         "success_rate": round(100.0 * progress.success_ratio, 2),
         "resource_usage": dict(progress.resource_usage),
         "status": finished.status,
+        "labels": {
+            "complexity": finished.complexity,
+            "status": finished.status,
+            "step_count": str(progress.completed_steps + progress.failed_steps),
+        },
         "steps": _step_details(progress.steps),
         "approvals": [
             {"outcome": a.outcome, "wait_ms": to_ms(a.wait_seconds)} for a in progress.approvals
