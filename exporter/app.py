@@ -14,6 +14,7 @@ from aiohttp.typedefs import Middleware
 from exporter.config import Config, read_token
 from exporter.jsonapi import (
     dashboard_routes,
+    history,
     monitoring_routes,
     system_routes,
     workflow_routes,
@@ -120,6 +121,7 @@ def create_app(
         system_routes,
         dashboard_routes,
         monitoring_routes,
+        history,
     ):
         app.router.add_routes(module.routes)
     app.cleanup_ctx.append(_background_tasks)

@@ -215,6 +215,9 @@ class Config(_Section, frozen=True):
         ProcessGroup(name="autobot", cmdline=Pattern("autobot(?!-exporter)")),
     )
     cgroup_root: str = "/sys/fs/cgroup"
+    history_prometheus_url: str | None = None
+    """A Prometheus that scrapes this exporter, asked for /api/metrics/system/history
+    windows longer than resource_history; off (None): the ring buffer answers."""
     rules: RulesConfig = msgspec.field(default_factory=RulesConfig)
 
     @property

@@ -208,3 +208,43 @@ def test_the_overview_answers_autobots_frontend_fields(exporter):
     sent = sum(counters["bytes_sent"] for counters in current["network_io"].values())
     assert isinstance(overview["network_bytes_sent"], int)
     assert overview["network_bytes_sent"] >= sent  # since boot; the same pass or a later one
+
+
+def test_history_answers_from_the_ring_buffer_in_steps(exporter):
+    wait_until(
+        lambda: (
+            len(
+                exporter.get("/api/metrics/system/history?duration=15m&step=1s").json()[
+                    "cpu_history"
+                ]
+            )
+            >= 3
+        ),
+        10,
+        "three seconds of passes",
+    )
+    answer = exporter.get("/api/metrics/system/history?duration=15m&step=1s").json()
+    assert set(answer) >= {"success", "cpu_history", "memory_history", "time_range"}
+    assert answer["source"] == "ring_buffer"
+    times = [point["timestamp"] for point in answer["cpu_history"]]
+    assert times == sorted(times) and len(set(times)) == len(times)
+    assert all(0 <= point["value"] <= 100 for point in answer["memory_history"])
+    coarse = exporter.get("/api/metrics/system/history?duration=15m&step=15m").json()
+    assert len(coarse["cpu_history"]) <= 2  # one pass per step
+    assert "note" not in answer
+    longer = exporter.get("/api/metrics/system/history?duration=1d").json()
+    assert longer["source"] == "ring_buffer" and "history_prometheus_url" in longer["note"]
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("duration=2h", "duration"),
+        ("duration=1h&step=soon", "step"),
+        ("duration=7d&step=1s", "step"),
+    ],
+)
+def test_history_parameters_are_checked(exporter, query, parameter):
+    response = exporter.get(f"/api/metrics/system/history?{query}")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", parameter]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from aiohttp import web
@@ -31,10 +32,14 @@ def latest_snapshot(request: web.Request) -> Snapshot:
     return snapshot
 
 
+def window_snapshots(request: web.Request, since: float) -> Iterator[Snapshot]:
+    """The sampler's passes taken at or after ``since``, oldest first."""
+    return request.app[SAMPLER].history(since=since)
+
+
 def window_resources(request: web.Request, minutes: int) -> dict[str, Any]:
-    sampler = request.app[SAMPLER]
     since = request.app[TRACKER].now() - minutes * 60
-    return resource_summary(sampler.history(since=since), minutes)
+    return resource_summary(window_snapshots(request, since), minutes)
 
 
 def health(request: web.Request, snapshot: Snapshot) -> dict[str, Any]:
