@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.processes import wait_until
+from tests.support.processes import free_port, wait_until
 
 PANEL_QUERIES = {
     # workflow dashboard
@@ -95,3 +95,23 @@ def test_recorded_series_keep_the_sidecars_job_and_autobots_labels(demo_stack):
     percent = prometheus.query("autobot_memory_usage_percent")[0]["value"][1]
     ratio = prometheus.query("autobot_system_memory_usage_ratio")[0]["value"][1]
     assert float(percent) == pytest.approx(float(ratio) * 100, abs=2)  # an evaluation apart
+
+
+def test_history_longer_than_the_ring_buffer_comes_from_prometheus(
+    start_prometheus, start_exporter
+):
+    port = free_port()
+    prometheus = start_prometheus([f"127.0.0.1:{port}"])
+    exporter = start_exporter(
+        "collection_interval: 200ms\nresource_history: 1m\n"
+        f"history_prometheus_url: {prometheus.url}\n",
+        port=port,
+    )
+
+    def history() -> dict:
+        return exporter.get("/api/metrics/system/history?duration=15m&step=1s").json()
+
+    answer = wait_until(lambda: (a := history())["memory_history"] and a, 30, "a range query")
+    assert answer["source"] == "prometheus"
+    stored = prometheus.query("autobot_system_memory_usage_ratio")[0]["value"][1]
+    assert answer["memory_history"][-1]["value"] == pytest.approx(float(stored) * 100, abs=2)
