@@ -18,15 +18,26 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from autobot_exporter_client.aio import AsyncMetricsClient
     from autobot_exporter_client.core import ClientSettings, DeliveryStats
+    from autobot_exporter_client.reads import SystemMonitorClient
+    from autobot_exporter_client.stats import WorkflowExecutionStats
     from autobot_exporter_client.sync import MetricsClient
 
-__all__ = ["AsyncMetricsClient", "ClientSettings", "DeliveryStats", "MetricsClient"]
+__all__ = [
+    "AsyncMetricsClient",
+    "ClientSettings",
+    "DeliveryStats",
+    "MetricsClient",
+    "SystemMonitorClient",
+    "WorkflowExecutionStats",
+]
 
 _HOMES = {
     "AsyncMetricsClient": "aio",
     "ClientSettings": "core",
     "DeliveryStats": "core",
     "MetricsClient": "sync",
+    "SystemMonitorClient": "reads",
+    "WorkflowExecutionStats": "stats",
 }
 
 

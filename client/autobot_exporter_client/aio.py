@@ -130,6 +130,7 @@ class AsyncMetricsClient(EventRecorder):
             await asyncio.wait_for(self._task, timeout + 1)
         if self._session is not None:
             await self._session.close()
+        self._reads.close()
         atexit.unregister(self._send_leftovers)
 
     def _send_leftovers(self) -> None:

@@ -38,6 +38,8 @@ class ClientSettings:
     """Running workflows followed for end_workflow_tracking's statistics; past it the
     oldest is forgotten (its end returns None)."""
     request_timeout: float = 5.0
+    read_timeout: float = 2.0
+    """Longest wait of a read method (get_workflow_stats, ...) for the exporter's answer."""
     initial_backoff: float = 0.1
     max_backoff: float = 30.0
 

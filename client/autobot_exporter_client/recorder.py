@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from autobot_exporter_client.core import ClientSettings, DeliveryStats, EventBuffer
 from autobot_exporter_client.log_once import LogOnce
+from autobot_exporter_client.reads import ExporterReads
 from autobot_exporter_client.stats import WorkflowExecutionStats, WorkflowStatsBook
 
 log = logging.getLogger("autobot_exporter_client")
@@ -68,11 +69,12 @@ def _never_raises(method: F) -> F:
     return guarded  # type: ignore[return-value]
 
 
-class EventRecorder:
-    """Base of both clients: subclasses provide ``_wake()`` to hurry their sender."""
+class EventRecorder(ExporterReads):
+    """Base of both clients: the collector's calls (recorded and sent as events) and its
+    read methods (ExporterReads); subclasses provide ``_wake()`` to hurry their sender."""
 
     def __init__(self, settings: ClientSettings) -> None:
-        self.settings = settings
+        super().__init__(settings)
         self.stats = DeliveryStats()
         self._buffer = EventBuffer(settings.max_buffered_events, self.stats)
         # event ids: unique per client (random prefix) and cheap per call (a counter)

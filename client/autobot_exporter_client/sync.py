@@ -109,4 +109,5 @@ class MetricsClient(EventRecorder):
         self._wake()
         self._thread.join(timeout + 1)
         self._session.close()
+        self._reads.close()
         atexit.unregister(self.close)

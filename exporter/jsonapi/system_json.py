@@ -12,6 +12,7 @@ from exporter.units import iso_time, percentile, to_percent
 
 MB = 1024 * 1024
 NO_RESOURCE_DATA = "No resource data in time window"
+DISK_PERCENT_BASIS = "used / (used + available), as df shows (the original: used / total)"
 
 
 def _to_mb(value: float) -> float:
@@ -109,6 +110,7 @@ def health_view(
         "check_timestamp": iso_time(now),
         "monitoring_active": monitoring_active,
         "sample_timestamp": iso_time(snapshot.timestamp),
+        "disk_percent_basis": DISK_PERCENT_BASIS,
     }
 
 

@@ -1,0 +1,263 @@
+"""The client as a drop-in for AutoBot's WorkflowMetricsCollector and SystemResourceMonitor:
+AutoBot's FastAPI router, written here the way the original calls the collector and the
+monitor, runs unchanged on top of the client's read methods, and its answers have the
+original's keys and types, the same as the exporter's own copies of the routes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from autobot_exporter_client import MetricsClient, SystemMonitorClient
+from fastapi import APIRouter, FastAPI, HTTPException, Query
+from fastapi.testclient import TestClient
+
+from tests.support.processes import Exporter, free_port, wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def autobot_router(workflow_metrics: Any, system_monitor: Any) -> APIRouter:
+    """AutoBot's api/metrics.py, as it calls its two objects (not copied: written from
+    the original's documented routes and envelopes)."""
+    router = APIRouter(prefix="/api/metrics")
+
+    @router.get("/workflow/{workflow_id}")
+    async def get_workflow_metrics(workflow_id: str) -> dict:
+        stats = workflow_metrics.get_workflow_stats(workflow_id)
+        if not stats:
+            raise HTTPException(status_code=404, detail="Workflow metrics not found")
+        return {"success": True, "workflow_id": workflow_id, "metrics": stats}
+
+    @router.get("/performance/summary")
+    async def get_performance_summary(time_window_hours: int = Query(24, ge=1, le=168)) -> dict:
+        summary = workflow_metrics.get_performance_summary(time_window_hours)
+        return {"success": True, "performance_summary": summary}
+
+    @router.get("/system/current")
+    async def get_current_system_metrics() -> dict:
+        return {"success": True, "system_metrics": system_monitor.get_current_metrics()}
+
+    @router.get("/system/summary")
+    async def get_resource_summary(minutes: int = Query(10, ge=1, le=60)) -> dict:
+        return {"success": True, "resource_summary": system_monitor.get_resource_summary(minutes)}
+
+    @router.get("/system/health")
+    async def get_system_health() -> dict:
+        return {"success": True, "health_status": system_monitor.check_resource_thresholds()}
+
+    @router.get("/export/workflow")
+    async def export_workflow_metrics(format: str = "json") -> dict:
+        return {"success": True, "format": format, "data": workflow_metrics.export_metrics(format)}
+
+    @router.get("/export/system")
+    async def export_system_metrics(format: str = "json") -> dict:
+        data = system_monitor.export_resource_data(format)
+        return {"success": True, "format": format, "data": data}
+
+    @router.post("/system/monitoring/start")
+    async def start_monitoring() -> dict:
+        await system_monitor.start_monitoring()
+        return {
+            "success": True,
+            "message": "System monitoring started",
+            "collection_interval": system_monitor.collection_interval,
+        }
+
+    @router.post("/system/monitoring/stop")
+    async def stop_monitoring() -> dict:
+        await system_monitor.stop_monitoring()
+        return {"success": True, "message": "System monitoring stopped"}
+
+    return router
+
+
+def shape(value: Any, depth: int = 2) -> Any:
+    """Keys and value types, ``depth`` levels down; numbers are one type (JSON has one)."""
+    if isinstance(value, dict):
+        return {k: shape(v, depth - 1) if depth else "dict" for k, v in value.items()}
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    return type(value).__name__
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Exporter, TestClient]]:
+    exporter = Exporter(tmp_path_factory.mktemp("router"), "collection_interval: 200ms\n")
+    workflow_metrics = MetricsClient(exporter.url)
+    system_monitor = SystemMonitorClient(exporter.url)
+    app = FastAPI()
+    app.include_router(autobot_router(workflow_metrics, system_monitor))
+    # the seed's integration: one workflow finished, one failed, one still running
+    for workflow_id, final_status in (("r-done", "completed"), ("r-failed", "failed")):
+        workflow_metrics.start_workflow_tracking(
+            workflow_id,
+            {
+                "user_message": "hi",
+                "complexity": "research",
+                "total_steps": 2,
+                "agents_involved": ["research"],
+            },
+        )
+        workflow_metrics.start_step_timing(workflow_id, "s1", "research")
+        workflow_metrics.end_step_timing(workflow_id, "s1", success=final_status == "completed")
+        workflow_metrics.record_approval_wait_time(workflow_id, 1200)
+        workflow_metrics.record_resource_usage(workflow_id, system_monitor.get_current_metrics())
+        workflow_metrics.end_workflow_tracking(workflow_id, final_status)
+    workflow_metrics.start_workflow_tracking(
+        "r-running", {"complexity": "simple", "total_steps": 4}
+    )
+    workflow_metrics.start_step_timing(workflow_id="r-running", step_id="s1", agent_type="research")
+    assert workflow_metrics.flush(10)
+    wait_until(
+        lambda: (
+            exporter.get("/api/metrics/system/summary").json()["resource_summary"]["data_points"]
+            >= 2
+        ),
+        10,
+        "two sampler passes",
+    )
+    with TestClient(app) as autobot:
+        yield exporter, autobot
+    workflow_metrics.close()
+    exporter.stop()
+
+
+ROUTES = [
+    "/api/metrics/workflow/r-done",
+    "/api/metrics/workflow/r-failed",
+    "/api/metrics/workflow/r-running",
+    "/api/metrics/performance/summary",
+    "/api/metrics/performance/summary?time_window_hours=168",
+    "/api/metrics/system/current",
+    "/api/metrics/system/summary?minutes=5",
+    "/api/metrics/system/health",
+    "/api/metrics/export/workflow",
+    "/api/metrics/export/workflow?format=JSON",
+    "/api/metrics/export/workflow?format=csv",
+    "/api/metrics/export/system",
+    "/api/metrics/export/system?format=xml",
+]
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_autobots_router_on_the_client_answers_as_the_exporter_does(stack, path):
+    exporter, autobot = stack
+    through_client = autobot.get(path)
+    direct = exporter.get(path)
+    assert through_client.status_code == direct.status_code == 200
+    assert shape(through_client.json(), 3) == shape(direct.json(), 3)
+
+
+def test_the_original_keys_and_types(stack):
+    _, autobot = stack
+    done = autobot.get("/api/metrics/workflow/r-done").json()["metrics"]
+    assert (done["status"], done["labels"]["status"], done["labels"]["step_count"]) == (
+        "completed",
+        "completed",
+        "1",
+    )
+    failed = autobot.get("/api/metrics/workflow/r-failed").json()["metrics"]
+    assert (failed["failed_steps"], failed["success_rate"], failed["labels"]["status"]) == (
+        1,
+        0.0,
+        "failed",
+    )
+    running = autobot.get("/api/metrics/workflow/r-running").json()["metrics"]
+    assert {
+        "status",
+        "current_duration_ms",
+        "completed_steps",
+        "total_steps",
+        "progress_percent",
+        "current_step_timings",
+    } <= set(running)
+    assert running["status"] == "running"
+    summary = autobot.get("/api/metrics/performance/summary").json()["performance_summary"]
+    assert {
+        "time_window_hours",
+        "total_workflows",
+        "avg_duration_ms",
+        "min_duration_ms",
+        "max_duration_ms",
+        "avg_success_rate",
+        "complexity_distribution",
+        "metrics_collected",
+        "active_workflows",
+    } <= set(summary)
+    assert summary["total_workflows"] == 2 and summary["active_workflows"] == 1
+    current = autobot.get("/api/metrics/system/current").json()["system_metrics"]
+    assert {"cpu_percent", "memory_mb", "memory_percent", "disk_percent", "timestamp"} <= set(
+        current
+    )
+    resources = autobot.get("/api/metrics/system/summary").json()["resource_summary"]
+    assert {"time_window_minutes", "data_points", "system", "autobot"} <= set(resources)
+    assert {"avg_percent", "max_percent", "min_percent"} <= set(resources["system"]["cpu"])
+    assert {"avg_mb", "max_mb"} <= set(resources["autobot"]["memory"])
+    health = autobot.get("/api/metrics/system/health").json()["health_status"]
+    assert {"status", "critical_alerts", "warnings", "current_metrics", "check_timestamp"} <= set(
+        health
+    )
+    export = json.loads(autobot.get("/api/metrics/export/workflow").json()["data"])
+    assert isinstance(export["active_workflows"], int)
+    assert export["aggregated_stats"]["failed_workflows"] == 1
+    system = json.loads(autobot.get("/api/metrics/export/system").json()["data"])
+    assert {
+        "monitoring_active",
+        "collection_interval",
+        "history_length",
+        "latest_metrics",
+        "summary",
+        "thresholds_check",
+        "export_timestamp",
+    } <= set(system)
+    assert autobot.get("/api/metrics/export/workflow?format=csv").json()["data"] == (
+        "Unsupported export format: csv"
+    )
+
+
+def test_unknown_workflow_and_bad_parameters(stack):
+    exporter, autobot = stack
+    assert autobot.get("/api/metrics/workflow/nobody").status_code == 404
+    assert exporter.get("/api/metrics/workflow/nobody").status_code == 404
+    for path in (
+        "/api/metrics/performance/summary?time_window_hours=0",
+        "/api/metrics/performance/summary?time_window_hours=169",
+        "/api/metrics/performance/summary?time_window_hours=abc",
+        "/api/metrics/system/summary?minutes=61",
+    ):
+        fastapi_detail = autobot.get(path).json()["detail"][0]
+        exporter_detail = exporter.get(path).json()["detail"][0]
+        assert set(exporter_detail) == set(fastapi_detail) - {"url"}, path
+        for key in ("type", "loc", "msg", "input", "ctx"):
+            assert exporter_detail.get(key) == fastapi_detail.get(key), (path, key)
+
+
+def test_monitoring_start_and_stop_through_the_router(stack):
+    exporter, autobot = stack
+    assert autobot.post("/api/metrics/system/monitoring/stop").json()["success"] is True
+    assert (
+        exporter.get("/api/metrics/system/health").json()["health_status"]["monitoring_active"]
+        is False
+    )
+    started = autobot.post("/api/metrics/system/monitoring/start").json()
+    assert started["collection_interval"] == 0.2
+
+
+def test_read_methods_fail_as_the_originals_did(tmp_path: Path):
+    unreachable = SystemMonitorClient(f"http://127.0.0.1:{free_port()}", read_timeout=0.5)
+    client = MetricsClient(f"http://127.0.0.1:{free_port()}", read_timeout=0.5)
+    try:
+        assert client.get_workflow_stats("x") is None
+        assert "error" in client.get_performance_summary(24)
+        assert client.export_metrics("json").startswith("Export failed")
+        assert "error" in unreachable.get_current_metrics()
+        assert unreachable.check_resource_thresholds()["status"] == "unknown"
+        assert unreachable.export_resource_data("json").startswith("Export failed")
+    finally:
+        client.close(timeout=0)
