@@ -261,3 +261,16 @@ def test_read_methods_fail_as_the_originals_did(tmp_path: Path):
         assert unreachable.export_resource_data("json").startswith("Export failed")
     finally:
         client.close(timeout=0)
+
+
+def test_an_empty_window_reads_the_same_through_the_client(start_app):
+    fresh = start_app()
+    client = MetricsClient(fresh.url)
+    try:
+        through_client = client.get_performance_summary(1)
+        direct = fresh.get("/api/metrics/performance/summary?time_window_hours=1").json()
+        assert through_client == direct["performance_summary"]
+        assert through_client["message"] == "No completed workflows in time window"
+        assert client.get_workflow_stats("nothing-yet") is None
+    finally:
+        client.close(timeout=0)

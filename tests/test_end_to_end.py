@@ -87,8 +87,10 @@ def test_json_api_agrees_with_metrics(loaded_exporter, workload):
     export = loaded_exporter.get("/api/metrics/export/workflow?format=json").json()
     data = json.loads(export["data"])
     assert (export["success"], export["format"]) == (True, "json")
-    assert len(data["workflow_history"]) == len(expected.finished_workflows)
-    assert len(data["active_workflows"]) == len(expected.unfinished_workflows)
+    assert data["aggregated_stats"]["total_workflows"] == len(expected.finished_workflows)
+    assert len(data["workflows"]["history"]) == len(expected.finished_workflows)
+    assert data["active_workflows"] == len(data["workflows"]["active"])
+    assert data["active_workflows"] == len(expected.unfinished_workflows)
 
     dashboard = loaded_exporter.get("/api/metrics/dashboard").json()["dashboard"]
     assert dashboard["active_workflows"] == len(expected.unfinished_workflows)
