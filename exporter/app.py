@@ -20,6 +20,9 @@ from exporter.jsonapi import (
     workflow_routes,
 )
 from exporter.jsonapi.system_json import WorkflowResourceUsage
+from exporter.statuspage import routes as status_routes
+from exporter.statuspage.data import StatusCache
+from exporter.statuspage.routes import STATUS_CACHE
 from exporter.system.collector import SystemCollector
 from exporter.system.sampler import Sampler
 from exporter.web import landing, scrape
@@ -101,6 +104,7 @@ def create_app(
     app[SELF_METRICS] = self_metrics
     app[TRACKER] = tracker
     app[SAMPLER] = sampler
+    app[STATUS_CACHE] = StatusCache()
     app[SCRAPE_LIMIT] = ConcurrencyLimit(
         "web.max_requests", config.web.max_requests, self_metrics.scrapes_refused.inc
     )
@@ -122,6 +126,7 @@ def create_app(
         dashboard_routes,
         monitoring_routes,
         history,
+        status_routes,
     ):
         app.router.add_routes(module.routes)
     app.cleanup_ctx.append(_background_tasks)

@@ -1,49 +1,13 @@
-"""The landing page and the liveness/readiness endpoints, as node_exporter has them."""
+"""The liveness and readiness endpoints, as node_exporter has them (the landing page is
+the status page, exporter/statuspage)."""
 
 from __future__ import annotations
 
-from html import escape
-
 from aiohttp import web
 
-from exporter import __version__
 from exporter.web.keys import SAMPLER, TRACKER
 
 routes = web.RouteTableDef()
-
-LINKS = (
-    ("/metrics", "Metrics"),
-    ("/api/metrics/dashboard", "Dashboard data (JSON)"),
-    ("/api/metrics/performance/summary", "Workflow performance summary (JSON)"),
-    ("/api/metrics/export/workflow", "Workflow export (JSON)"),
-    ("/api/metrics/system/current", "Current system metrics (JSON)"),
-    ("/api/metrics/system/summary", "System resource summary (JSON)"),
-    ("/api/metrics/system/health", "System health (JSON)"),
-    ("/api/metrics/export/system", "System export (JSON)"),
-    ("/api/monitoring/dashboard/overview", "System overview for AutoBot's frontend (JSON)"),
-    ("/-/healthy", "Health"),
-    ("/-/ready", "Readiness"),
-)
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>AutoBot Exporter</title></head>
-<body>
-<h1>AutoBot Exporter</h1>
-<p>Version {version}. Prometheus exporter for AutoBot workflows, agents, approvals and host
-resources. Events are pushed with <code>POST /api/v1/events</code>.</p>
-<ul>
-{links}
-</ul>
-</body></html>
-"""
-
-
-@routes.get("/")
-async def landing_page(request: web.Request) -> web.Response:
-    links = "\n".join(f'<li><a href="{href}">{escape(text)}</a></li>' for href, text in LINKS)
-    return web.Response(
-        text=_PAGE.format(version=__version__, links=links), content_type="text/html"
-    )
 
 
 @routes.get("/-/healthy")

@@ -76,6 +76,11 @@ class PairTable(Generic[StartT, EndT]):
         )
 
     @property
+    def waiting_starts(self) -> int:
+        """Starts (requests, for approvals) whose end has not come."""
+        return len(self._starts)
+
+    @property
     def open_count(self) -> int:
         return len(self._starts) + len(self._ends)
 

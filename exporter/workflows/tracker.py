@@ -176,6 +176,11 @@ class WorkflowTracker:
         """Started and not finished (records waiting for their start do not count)."""
         return sum(1 for record in self._active.values() if record.started)
 
+    @property
+    def approvals_pending(self) -> int:
+        """Approvals requested and not yet resolved (autobot_approvals_pending)."""
+        return self._approvals.waiting_starts
+
     def now(self) -> float:
         return self._clock()
 
