@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the tests need and run all of them (the README's test command; CI runs it too).
 #  - Debian packages, when missing: prometheus (prometheus, promtool), prometheus-alertmanager
-#    (alertmanager, amtool), systemd (systemd-analyze, to verify the shipped unit)
+#    (alertmanager, amtool), systemd (systemd-analyze, to verify the shipped unit),
+#    chromium and chromium-driver (the status page in a real browser)
 #  - this project, its client and the test extras, into ./.venv (scripts/venv.sh)
 #  - ruff (lint and format check), mypy, then pytest; extra arguments go to pytest:
 #    ./run-tests.sh -m "not e2e" runs the unit tests alone
@@ -13,6 +14,8 @@ missing=()
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
 if ((${#missing[@]})); then
   apt_install "${missing[@]}"
 fi

@@ -104,7 +104,8 @@ def create_app(
     app[SELF_METRICS] = self_metrics
     app[TRACKER] = tracker
     app[SAMPLER] = sampler
-    app[STATUS_CACHE] = StatusCache()
+    # once per sampler pass at most: the page polls at that interval
+    app[STATUS_CACHE] = StatusCache(interval=max(1.0, config.collection_interval))
     app[SCRAPE_LIMIT] = ConcurrencyLimit(
         "web.max_requests", config.web.max_requests, self_metrics.scrapes_refused.inc
     )

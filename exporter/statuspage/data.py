@@ -1,7 +1,8 @@
 """What the status page shows, as one JSON-ready dict: health against the configured
 levels, resource trends over the ring buffer, workflows, agents, approvals and the
 exporter itself. Built from plain lists taken on the event loop, in a worker thread,
-at most once a second however many pages poll (``StatusCache``).
+at most once per sampler pass (``collection_interval``, at least a second) however many
+pages poll (``StatusCache``).
 """
 
 from __future__ import annotations

@@ -54,6 +54,13 @@ async def status_data(request: web.Request) -> web.Response:
     return web.json_response(status, headers={"Cache-Control": "no-store"})
 
 
+@routes.get("/favicon.ico")
+async def no_favicon(request: web.Request) -> web.Response:
+    """Browsers ask for it on every page, the JSON ones too; there is none, and saying so
+    with 204 keeps their consoles free of 404s."""
+    return web.Response(status=204)
+
+
 @routes.get("/static/{name}")
 async def static_file(request: web.Request) -> web.Response:
     asset = STATIC.get(request.match_info["name"])
