@@ -6,7 +6,6 @@ page in headless Chromium at a laptop's width.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
 import time
@@ -16,7 +15,7 @@ TOP = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TOP))
 
 from tests.support.browser import chromium  # noqa: E402
-from tests.support.processes import Exporter, installed, wait_until  # noqa: E402
+from tests.support.processes import Exporter, run_demo, wait_until  # noqa: E402
 
 CONFIG = "collection_interval: 1s\n"
 
@@ -25,9 +24,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         exporter = Exporter(Path(directory), CONFIG)
         try:
-            demo = [installed("autobot-exporter"), "demo", "--url", exporter.url]
-            demo += ["--duration", "20", "--rate", "4", "--speed", "10", "--seed", "7"]
-            subprocess.run(demo, capture_output=True, timeout=300, check=True)
+            demo = run_demo(exporter.url, duration=20, rate=4, speed=10, seed=7, timeout=300)
+            assert demo.returncode == 0, demo.stderr
             browser = chromium(height=1900)
             try:
                 browser.get(exporter.url + "/")

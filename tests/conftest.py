@@ -6,7 +6,6 @@ the unit tests alone; modules that start processes themselves mark themselves.""
 from __future__ import annotations
 
 import functools
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from tests.support.processes import (
     Exporter,
     ManagedProcess,
     Prometheus,
+    run_demo,
     run_exporter,
     wait_until,
 )
@@ -137,26 +137,8 @@ def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Expor
         rules.write_text(rendered.stdout)
         prometheus = Prometheus(directory, [exporter.address], rule_files=(rules,))
         prometheus.wait_for_scalar("up", 1)
-        subprocess.run(
-            [
-                "autobot-exporter",
-                "demo",
-                "--url",
-                exporter.url,
-                "--duration",
-                "4",
-                "--rate",
-                "25",
-                "--speed",
-                "30",
-                "--seed",
-                "11",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
+        demo = run_demo(exporter.url, duration=4, rate=25, speed=30, seed=11)
+        assert demo.returncode == 0, demo.stderr
         assert exporter.post_events({"type": "no_such_event"}).status_code == 422
         left_open = {"type": "workflow_started", "workflow_id": "left-open", "complexity": "c"}
         assert exporter.post_events(left_open).status_code == 202

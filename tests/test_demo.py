@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-
-from tests.support.processes import run_exporter
+from tests.support.processes import run_demo, run_exporter
 
 
 def test_demo_workload_feeds_every_workflow_family(start_exporter):
     exporter = start_exporter()
-    result = subprocess.run(
-        [
-            "autobot-exporter",
-            "demo",
-            "--url",
-            exporter.url,
-            "--duration",
-            "3",
-            "--rate",
-            "30",
-            "--speed",
-            "25",
-            "--seed",
-            "7",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_demo(exporter.url, duration=3, rate=30, speed=25, seed=7)
     assert result.returncode == 0, result.stderr
     assert "workflows started" in result.stderr and "dropped 0" in result.stderr
     text = exporter.metrics_text()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from selenium.webdriver.common.by import By
 
 from exporter.statuspage.data import StatusCache, StatusInputs, build_status
 from tests.support.browser import chromium, console_errors
-from tests.support.processes import Exporter, installed, wait_until
+from tests.support.processes import Exporter, run_demo, wait_until
 from tests.test_web_config import PASSWORD, certificates, hashed, web_config_file  # noqa: F401
 
 PAGE_BUDGET_BYTES = 150 * 1024
@@ -121,25 +120,8 @@ def test_a_dozen_pollers_cost_one_computation_per_second():
 @pytest.mark.e2e
 def test_the_page_in_a_real_browser(start_exporter, tmp_path):
     exporter = start_exporter("collection_interval: 1s\n")
-    subprocess.run(
-        [
-            installed("autobot-exporter"),
-            "demo",
-            "--url",
-            exporter.url,
-            "--duration",
-            "3",
-            "--rate",
-            "20",
-            "--speed",
-            "40",
-            "--seed",
-            "15",
-        ],
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
+    demo = run_demo(exporter.url, duration=3, rate=20, speed=40, seed=15)
+    assert demo.returncode == 0, demo.stderr
     browser = chromium()
     try:
         browser.get(exporter.url + "/")

@@ -47,3 +47,19 @@ def mismatches(expected: Expected, get: SampleGetter) -> list[str]:
         for name, labels, value in expected_samples(expected)
         if (got := get(name, **labels)) != value
     ]
+
+
+ORIGINAL_SUMMARY_KEYS = frozenset(
+    {
+        "time_window_hours",
+        "total_workflows",
+        "avg_duration_ms",
+        "min_duration_ms",
+        "max_duration_ms",
+        "avg_success_rate",
+        "complexity_distribution",
+        "metrics_collected",
+        "active_workflows",
+    }
+)
+"""The keys of the original's performance summary."""

@@ -63,6 +63,26 @@ def run_exporter(*args: str, timeout: float = 30) -> subprocess.CompletedProcess
     )
 
 
+def run_demo(
+    url: str, *, duration: float, rate: float, speed: float, seed: int, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    """``autobot-exporter demo`` against ``url``, as a user runs it; output captured."""
+    return run_exporter(
+        "demo",
+        "--url",
+        url,
+        "--duration",
+        f"{duration:g}",
+        "--rate",
+        f"{rate:g}",
+        "--speed",
+        f"{speed:g}",
+        "--seed",
+        str(seed),
+        timeout=timeout,
+    )
+
+
 def yaml_file(path: Path, content: dict[str, Any]) -> Path:
     path.write_text(yaml.safe_dump(content))
     return path
