@@ -17,7 +17,6 @@ from exporter import __version__
 from exporter.app import create_app
 from exporter.artifacts.rules import render_rules
 from exporter.config import DEFAULT_LISTEN_ADDRESS, ConfigError, load_config
-from exporter.demo import DemoOptions, run_demo
 from exporter.log_limit import limit_repeats
 from exporter.web.keys import WEB_CONFIG
 from exporter.web.serving import server_options
@@ -217,6 +216,10 @@ def _demo(args: argparse.Namespace) -> int:
     if args.rate <= 0 or args.speed <= 0:
         print("FAILED: --rate and --speed must be positive", file=sys.stderr)
         return 2
+    # imported here: the demo loads the asyncio client (aiohttp's client, requests), which
+    # the serving process does not need (7 MB of its idle RSS)
+    from exporter.demo import DemoOptions, run_demo  # noqa: PLC0415
+
     token = Path(args.token_file).read_text().strip() if args.token_file else None
     try:
         options = DemoOptions(args.url, args.rate, args.duration, args.speed, args.seed, token)
