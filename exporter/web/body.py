@@ -79,14 +79,16 @@ class _Decoded:
         return bytes(self._body)
 
 
-def _decoder(request: web.Request, limit: int) -> _Decoded:
-    encoding = request.headers.get(hdrs.CONTENT_ENCODING, "identity").strip().lower()
+def _encoding(request: web.Request, limit: int) -> str:
+    """The body's Content-Encoding, lower case, "" for none; refused when not accepted, or
+    when a plain body's Content-Length is over the limit (before a byte of it is read)."""
+    encoding = request.headers.get(hdrs.CONTENT_ENCODING, "").strip().lower()
     if encoding in ("", "identity"):
         if request.content_length is not None and request.content_length > limit:
-            raise _too_large(limit)  # refused before a byte of it is read
-        return _Decoded(encoding, limit)
+            raise _too_large(limit)
+        return ""
     if encoding in WINDOW_BITS:
-        return _Decoded(encoding, limit)
+        return encoding
     raise BodyRefused(
         415,
         "unsupported_media_type",
@@ -99,15 +101,21 @@ def buffered_body(request: web.Request, limit: int) -> bytes | None:
     without waiting; None when some is still on its way."""
     if not request.content.is_eof():
         return None
-    decoded = _decoder(request, limit)
-    decoded.feed(request.content.read_nowait())
+    encoding = _encoding(request, limit)
+    raw = request.content.read_nowait()
+    if not encoding:  # the common case: the bytes as they came, no copy
+        if len(raw) > limit:
+            raise _too_large(limit)
+        return raw
+    decoded = _Decoded(encoding, limit)
+    decoded.feed(raw)
     return decoded.finish()
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
     """The decoded body, read as it arrives; a client gone mid-body is a BodyRefused
     counted as ``client_disconnected``, not an error of the exporter."""
-    decoded = _decoder(request, limit)
+    decoded = _Decoded(_encoding(request, limit), limit)
     try:
         async for chunk in request.content.iter_chunked(READ_CHUNK_BYTES):
             decoded.feed(chunk)

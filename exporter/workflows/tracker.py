@@ -109,7 +109,7 @@ class WorkflowTracker:
         instant: ``now`` (the server clock) is read once for it, and the per-type event
         counters are incremented once per type, after the loop."""
         duplicates = 0
-        applied: dict[type[AnyEvent], int] = dict.fromkeys(self._event_counters, 0)
+        applied: dict[type[AnyEvent], int] = {}
         now = self._clock()
         first_sight, dispatch = self._seen_ids.add, self._dispatch  # bound once per batch
         for event in events:
@@ -117,10 +117,10 @@ class WorkflowTracker:
                 duplicates += 1
                 continue
             dispatch(event, event.ts if event.ts is not None else now, now)
-            applied[type(event)] += 1
+            kind = type(event)
+            applied[kind] = applied.get(kind, 0) + 1
         for kind, count in applied.items():
-            if count:
-                self._event_counters[kind].inc(count)
+            self._event_counters[kind].inc(count)
         if duplicates:
             self._self.events_duplicate.inc(duplicates)
         self._drain_pairs(now - self._config.workflow_ttl)
@@ -368,6 +368,8 @@ class WorkflowTracker:
 
     def _drain_pairs(self, deadline: float) -> None:
         """Apply the halves whose partner is not coming (expired, or over max_pending_pairs)."""
+        if not (self._steps.open_count or self._approvals.open_count):
+            return  # nothing waits (most batches complete their pairs)
         starts, ends = self._steps.drain(deadline)
         self._out_of_order("step_started", len(starts))
         for key, end in ends:
