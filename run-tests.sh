@@ -2,7 +2,8 @@
 # Install what the tests need and run all of them (the README's test command; CI runs it too).
 #  - Debian packages, when missing: prometheus (prometheus, promtool), prometheus-alertmanager
 #    (alertmanager, amtool), systemd (systemd-analyze, to verify the shipped unit),
-#    chromium and chromium-driver (the status page in a real browser)
+#    chromium and chromium-driver (the status page in a real browser), podman, runc and
+#    mmdebstrap (the image built and run)
 #  - this project, its client and the test extras, into ./.venv (scripts/venv.sh)
 #  - ruff (lint and format check), mypy, then pytest; extra arguments go to pytest:
 #    ./run-tests.sh -m "not e2e" runs the unit tests alone
@@ -16,6 +17,9 @@ command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanag
 command -v systemd-analyze >/dev/null || missing+=(systemd)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
+command -v podman >/dev/null || missing+=(podman)
+command -v runc >/dev/null || missing+=(runc)
+command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
 if ((${#missing[@]})); then
   apt_install "${missing[@]}"
 fi

@@ -1,6 +1,6 @@
-"""The deployment files: what can be proven here is (no Docker engine or cluster on this
-machine): systemd verifies the unit, the configs they carry parse, the paths and flags
-they name exist."""
+"""The deployment files, statically: systemd verifies the unit, the configs they carry
+parse, the paths and flags they name exist. The image is built and run for real in
+test_deploy_image.py."""
 
 from __future__ import annotations
 

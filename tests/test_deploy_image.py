@@ -1,0 +1,54 @@
+"""The image, built and run for real with podman on a base image made here from Debian's
+packages: it serves /metrics and takes events within seconds, its HEALTHCHECK passes,
+it runs as the unprivileged user the Dockerfile names."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support.podman import Podman
+from tests.support.processes import free_port, wait_until
+
+pytestmark = pytest.mark.e2e
+
+TOP = Path(__file__).resolve().parents[1]
+IMAGE = "localhost/autobot-exporter:test"
+
+
+@pytest.fixture(scope="module")
+def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Podman]:
+    engine = Podman(tmp_path_factory.mktemp("podman"))
+    try:
+        engine.make_base_image()
+        engine.build(TOP, TOP / "deploy" / "docker" / "Dockerfile", IMAGE)
+        yield engine
+    finally:
+        engine.reset()
+
+
+def test_the_image_serves_metrics_takes_events_and_is_healthy(podman):
+    port = free_port()
+    container = podman.run(
+        "run", "-d", "--name", "exporter-under-test", "-p", f"127.0.0.1:{port}:9471", IMAGE
+    ).strip()
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: requests.get(url + "/metrics", timeout=2).ok, 30, "the container")
+        event = {"type": "workflow_started", "workflow_id": "in-a-container", "complexity": "c"}
+        reply = requests.post(url + "/api/v1/events", json=event, timeout=5)
+        assert reply.json() == {"accepted": 1, "duplicates": 0}
+        assert (
+            'autobot_workflows_started_total{complexity="c"} 1.0'
+            in requests.get(url + "/metrics", timeout=5).text
+        )
+        podman.run("healthcheck", "run", container)  # exit 0: healthy
+        inspected = json.loads(podman.run("inspect", IMAGE))[0]["Config"]
+        assert inspected["User"] == "65534:65534"
+        assert podman.run("exec", container, "id", "-u").strip() == "65534"
+    finally:
+        podman.run("rm", "-f", container, check=False)
