@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.in_process import InProcessExporter
+from tests.support.podman import IMAGE, TOP, Podman
 from tests.support.processes import (
     Alertmanager,
     Exporter,
@@ -24,6 +25,7 @@ from tests.support.processes import (
 
 PROCESS_FIXTURES = frozenset(
     {
+        "podman",
         "process_reaper",
         "start_exporter",
         "start_prometheus",
@@ -62,6 +64,19 @@ def shared_app() -> Iterator[InProcessExporter]:
     exporter = InProcessExporter()
     yield exporter
     exporter.stop()
+
+
+@pytest.fixture(scope="session")
+def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Podman]:
+    """Podman with private storage, the local Debian base image and the exporter's image
+    (``IMAGE``) built from deploy/docker/Dockerfile; everything removed at the end."""
+    engine = Podman(tmp_path_factory.mktemp("podman"))
+    try:
+        engine.make_base_image()
+        engine.build(TOP, TOP / "deploy" / "docker" / "Dockerfile", IMAGE)
+        yield engine
+    finally:
+        engine.reset()
 
 
 @pytest.fixture

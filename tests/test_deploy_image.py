@@ -5,30 +5,14 @@ it runs as the unprivileged user the Dockerfile names."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 
-from tests.support.podman import Podman
+from tests.support.podman import IMAGE
 from tests.support.processes import free_port, wait_until
 
 pytestmark = pytest.mark.e2e
-
-TOP = Path(__file__).resolve().parents[1]
-IMAGE = "localhost/autobot-exporter:test"
-
-
-@pytest.fixture(scope="module")
-def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Podman]:
-    engine = Podman(tmp_path_factory.mktemp("podman"))
-    try:
-        engine.make_base_image()
-        engine.build(TOP, TOP / "deploy" / "docker" / "Dockerfile", IMAGE)
-        yield engine
-    finally:
-        engine.reset()
 
 
 def test_the_image_serves_metrics_takes_events_and_is_healthy(podman):

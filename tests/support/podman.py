@@ -14,7 +14,9 @@ import re
 import subprocess
 from pathlib import Path
 
+TOP = Path(__file__).resolve().parents[2]
 BASE_IMAGE = "docker.io/library/python:3.11-slim"
+IMAGE = "localhost/autobot-exporter:test"
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 APT_SOURCES = (Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list"))
 
