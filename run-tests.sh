@@ -2,8 +2,8 @@
 # Install what the tests need and run all of them (the README's test command; CI runs it too).
 #  - Debian packages, when missing: prometheus (prometheus, promtool), prometheus-alertmanager
 #    (alertmanager, amtool), systemd (systemd-analyze, to verify the shipped unit),
-#    chromium and chromium-driver (the status page in a real browser), podman, runc and
-#    mmdebstrap (the image built and run)
+#    chromium and chromium-driver (the status page in a real browser), podman, runc,
+#    catatonit and mmdebstrap (the image, the compose stack and the pod, run for real)
 #  - this project, its client and the test extras, into ./.venv (scripts/venv.sh)
 #  - ruff (lint and format check), mypy, then pytest; extra arguments go to pytest:
 #    ./run-tests.sh -m "not e2e" runs the unit tests alone
@@ -20,6 +20,7 @@ command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v podman >/dev/null || missing+=(podman)
 command -v runc >/dev/null || missing+=(runc)
 command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+command -v catatonit >/dev/null || missing+=(catatonit)
 if ((${#missing[@]})); then
   apt_install "${missing[@]}"
 fi
