@@ -1,5 +1,6 @@
 """The image, built and run for real with podman on a base image made here from Debian's
-packages: it serves /metrics and takes events within seconds, its HEALTHCHECK passes,
+packages, with Kubernetes' restrictions (read-only root, all capabilities dropped, no new
+privileges): it serves /metrics and takes events within seconds, its HEALTHCHECK passes,
 it runs as the unprivileged user the Dockerfile names."""
 
 from __future__ import annotations
@@ -18,7 +19,17 @@ pytestmark = pytest.mark.e2e
 def test_the_image_serves_metrics_takes_events_and_is_healthy(podman):
     port = free_port()
     container = podman.run(
-        "run", "-d", "--name", "exporter-under-test", "-p", f"127.0.0.1:{port}:9471", IMAGE
+        "run",
+        "-d",
+        "--name",
+        "exporter-under-test",
+        "-p",
+        f"127.0.0.1:{port}:9471",
+        # Kubernetes' restricted profile: read-only root, no capability, no new privileges
+        "--read-only",
+        "--cap-drop=all",
+        "--security-opt=no-new-privileges",
+        IMAGE,
     ).strip()
     try:
         url = f"http://127.0.0.1:{port}"
