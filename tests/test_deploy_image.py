@@ -44,6 +44,10 @@ def test_the_image_serves_metrics_takes_events_and_is_healthy(podman):
         podman.run("healthcheck", "run", container)  # exit 0: healthy
         inspected = json.loads(podman.run("inspect", IMAGE))[0]["Config"]
         assert inspected["User"] == "65534:65534"
+        labels = inspected["Labels"]
+        assert labels["org.opencontainers.image.title"] == "autobot-exporter"
+        assert labels["org.opencontainers.image.licenses"] == "Apache-2.0"
+        assert "gcc" not in podman.run("exec", container, "sh", "-c", "ls /usr/bin", check=False)
         assert podman.run("exec", container, "id", "-u").strip() == "65534"
     finally:
         podman.run("rm", "-f", container, check=False)
