@@ -75,15 +75,22 @@ class Podman:
             assert result.returncode == 0, f"podman {' '.join(args)}:\n{result.stderr}"
         return result.stdout
 
-    def make_base_image(self) -> None:
+    def make_base_image(
+        self,
+        tag: str = BASE_IMAGE,
+        packages: tuple[str, ...] = ("python3", "python3-venv", "ca-certificates"),
+        venv: str = "/usr/local",
+    ) -> None:
+        """A Debian image named ``tag`` with ``packages``, and a venv at ``venv`` (at
+        /usr/local it gives the official Python image's layout)."""
         rootfs = self.directory / "rootfs.tar"
         suite, mirror = debian_source()
         subprocess.run(
             [
                 "mmdebstrap",
                 "--variant=essential",
-                "--include=python3,python3-venv,ca-certificates",
-                '--customize-hook=chroot "$1" python3 -m venv /usr/local',
+                f"--include={','.join(packages)}",
+                f'--customize-hook=chroot "$1" python3 -m venv {venv}',
                 suite,
                 str(rootfs),
                 f"deb {mirror} {suite} main",
@@ -97,7 +104,7 @@ class Podman:
             "--change",
             "ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             str(rootfs),
-            BASE_IMAGE,
+            tag,
         )
         rootfs.unlink()
 
