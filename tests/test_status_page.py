@@ -119,7 +119,8 @@ def test_a_dozen_pollers_cost_one_computation_per_second():
 
 @pytest.mark.e2e
 def test_the_page_in_a_real_browser(start_exporter, tmp_path):
-    exporter = start_exporter("collection_interval: 1s\n")
+    # the disk level lowered: health is critical steadily, whatever the CPU does meanwhile
+    exporter = start_exporter("collection_interval: 1s\nthresholds: {disk: {critical: 0.01}}\n")
     demo = run_demo(exporter.url, duration=3, rate=20, speed=40, seed=15)
     assert demo.returncode == 0, demo.stderr
     browser = chromium()
@@ -133,7 +134,9 @@ def test_the_page_in_a_real_browser(start_exporter, tmp_path):
         browser.execute_script("window.notReloaded = true")
         health = exporter.get("/api/metrics/system/health").json()["health_status"]["status"]
         badge = browser.find_element(By.CSS_SELECTOR, '[data-part="health-status"]')
-        assert badge.text.lower() == health
+        assert badge.text.lower() == health == "critical"
+        reasons = browser.find_element(By.CSS_SELECTOR, '[data-part="reasons"]').text
+        assert "disk_percent" in reasons and "(threshold: 1%)" in reasons
         status = exporter.get("/api/status").json()
         shown_active = browser.find_element(By.CSS_SELECTOR, '[data-part="active-total"]').text
         assert int(shown_active) == status["workflows"]["active_total"]
