@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from exporter.config import ConfigError, parse_duration
+from exporter.config import parse_duration
 from exporter.jsonapi.context import window_snapshots
 from exporter.units import iso_time, to_percent
 from exporter.web.errors import QueryError
@@ -35,7 +35,7 @@ def _query_duration(request: web.Request, name: str, default: str, allowed: tupl
         raise QueryError(name, "literal_error", message, raw, {"expected": ", ".join(allowed)})
     try:
         return parse_duration(raw)
-    except (ValueError, ConfigError):
+    except ValueError:  # ConfigError is one too
         message = "Input should be a duration such as 15s, 1m or 5m"
         raise QueryError(name, "duration_parsing", message, raw) from None
 

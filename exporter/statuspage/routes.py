@@ -10,6 +10,8 @@ from aiohttp import web
 from exporter.statuspage.data import StatusCache, StatusInputs
 from exporter.statuspage.page import render_page
 from exporter.web.keys import CONFIG, SAMPLER, SELF_METRICS, TRACKER
+from exporter.workflows.families import CounterValue
+from exporter.workflows.metrics import Children
 
 STATUS_CACHE = web.AppKey("status_cache", StatusCache)
 STATIC = {
@@ -21,6 +23,11 @@ STATIC = {
 }
 
 routes = web.RouteTableDef()
+
+
+def _by_label(counter: Children[CounterValue]) -> dict[str, float]:
+    """A one-label counter's values by label value."""
+    return {values[0]: child.value for values, child in counter.metric.children.items()}
 
 
 def _inputs(request: web.Request) -> StatusInputs:
@@ -35,10 +42,8 @@ def _inputs(request: web.Request) -> StatusInputs:
         active=list(tracker.active()),
         history=list(tracker.history()),
         approvals_pending=tracker.approvals_pending,
-        events_accepted={k[0]: v.value for k, v in self_metrics.events.metric.children.items()},
-        events_rejected={
-            k[0]: v.value for k, v in self_metrics.events_rejected.metric.children.items()
-        },
+        events_accepted=_by_label(self_metrics.events),
+        events_rejected=_by_label(self_metrics.events_rejected),
     )
 
 
