@@ -1,5 +1,5 @@
 """Command line: run the exporter (default), ``check-config FILE``, ``rules``,
-``dashboards`` or ``demo``."""
+``dashboards``, ``kubernetes`` or ``demo``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from aiohttp import web
 
 from exporter import __version__
 from exporter.app import create_app
+from exporter.artifacts.kubernetes import render_kubernetes
 from exporter.artifacts.rules import render_rules
 from exporter.config import DEFAULT_LISTEN_ADDRESS, ConfigError, load_config
 from exporter.log_limit import limit_repeats
@@ -86,15 +87,23 @@ def _parser() -> argparse.ArgumentParser:
         "rules", help="print the Prometheus alert and recording rules rendered from the config"
     )
     _add_config_file(rules)
-    boards = commands.add_parser(
-        "dashboards", help="write the Grafana dashboards rendered from the config"
-    )
-    _add_config_file(boards)
-    boards.add_argument(
-        "--output",
-        default="grafana/dashboards",
-        help="folder to write the JSON files to (default: %(default)s)",
-    )
+    for name, help_text, output in (
+        (
+            "dashboards",
+            "write the Grafana dashboards rendered from the config",
+            "grafana/dashboards",
+        ),
+        (
+            "kubernetes",
+            "write the PrometheusRule and the dashboard ConfigMaps rendered from the config",
+            "deploy/kubernetes",
+        ),
+    ):
+        writer = commands.add_parser(name, help=help_text)
+        _add_config_file(writer)
+        writer.add_argument(
+            "--output", default=output, help="folder to write to (default: %(default)s)"
+        )
     demo = commands.add_parser("demo", help="push a simulated AutoBot workload to an exporter")
     demo.add_argument(
         "--url",
@@ -193,14 +202,18 @@ def _print_rules(config_file: str | None) -> int:
     return 0
 
 
-def _write_dashboards(config_file: str | None, output: str) -> int:
+def _write_artifacts(command: str, config_file: str | None, output: str) -> int:
+    """``dashboards`` or ``kubernetes``: both need the dashboards (an optional extra)."""
     try:
         from exporter.artifacts.dashboards import render_dashboards  # noqa: PLC0415 - optional extra
     except ImportError:
         print("FAILED: install the dashboards extra: pip install '.[dashboards]'", file=sys.stderr)
         return 1
     try:
-        rendered = render_dashboards(load_config(config_file))
+        config = load_config(config_file)
+        rendered = render_dashboards(config)
+        if command == "kubernetes":
+            rendered = render_kubernetes(config, rendered)
     except ConfigError as error:
         print(f"FAILED: {error}", file=sys.stderr)
         return 1
@@ -239,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         return _demo(args)
     if args.command == "rules":
         return _print_rules(args.command_config_file or args.config_file)
-    if args.command == "dashboards":
-        return _write_dashboards(args.command_config_file or args.config_file, args.output)
+    if args.command in ("dashboards", "kubernetes"):
+        config_file = args.command_config_file or args.config_file
+        return _write_artifacts(args.command, config_file, args.output)
     return _serve(args)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from exporter.config import DEFAULT_PORT, parse_config
+from exporter.config import DEFAULT_PORT
 from tests.support.processes import run_exporter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +38,7 @@ def test_flags_in_the_deploy_files_exist():
     for path in (
         DEPLOY / "systemd" / "autobot-exporter.service",
         DEPLOY / "docker" / "Dockerfile",
-        DEPLOY / "kubernetes" / "autobot-with-exporter.yaml",
+        DEPLOY / "kubernetes" / "deployment.yaml",
     ):
         # the exporter's own flags are dotted (--web.listen-address); pip's and docker's not
         for flag in set(re.findall(r"--[a-z]+\.[a-z.-]+", path.read_text())):
@@ -60,17 +60,9 @@ def test_compose_mounts_files_that_exist():
             assert (compose_dir / source).resolve().exists(), source
 
 
-def test_kubernetes_sidecar_config_and_port_name():
-    documents = list(
-        yaml.safe_load_all((DEPLOY / "kubernetes" / "autobot-with-exporter.yaml").read_text())
-    )
-    config_map, deployment = documents
-    config = parse_config(config_map["data"]["exporter.yml"])
-    assert config.port == DEFAULT_PORT
-    pod = deployment["spec"]["template"]["spec"]
-    assert pod["shareProcessNamespace"] is True
-    sidecar = next(c for c in pod["containers"] if c["name"] == "autobot-exporter")
+def test_prometheus_pod_discovery_keeps_the_sidecars_port_name():
+    deployment = yaml.safe_load((DEPLOY / "kubernetes" / "deployment.yaml").read_text())
+    [sidecar] = deployment["spec"]["template"]["spec"]["initContainers"]
     [port] = sidecar["ports"]
     assert port == {"name": "autobot-metrics", "containerPort": DEFAULT_PORT}
     assert "regex: autobot-metrics" in (ROOT / "prometheus.yml").read_text()
-    assert sidecar["readinessProbe"]["httpGet"]["path"] == "/-/ready"

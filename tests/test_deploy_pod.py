@@ -1,22 +1,28 @@
-"""deploy/kubernetes/autobot-with-exporter.yaml played for real with ``podman kube play``:
-a stand-in AutoBot (a process whose command line says autobot) and the exporter's image
-in one pod. The exporter sees the AutoBot process through the shared process namespace,
-answers its probe paths (podman runs no probes: the test calls them), runs as a
-non-root user on a read-only root filesystem."""
+"""deploy/kubernetes played for real with ``podman kube play``: the pod of the kustomize
+build (its config ConfigMap and Deployment) with a stand-in AutoBot (a process whose
+command line says autobot) beside the exporter's image. The exporter sees the AutoBot
+process through the shared process namespace, answers its probe paths (podman runs no
+probes: the test calls them), runs as a non-root user on a read-only root filesystem.
+
+Podman 4.3 predates native sidecars: it runs every init container to completion before
+the others start, so the test moves the sidecar (the init container with
+``restartPolicy: Always``) among the containers, which is how it runs once started."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
-from tests.support.podman import BASE_IMAGE, IMAGE, TOP, Podman
+from tests.support.podman import BASE_IMAGE, IMAGE, Podman
 from tests.support.processes import wait_until
+from tests.test_deploy_kubernetes import build
 
 pytestmark = pytest.mark.e2e
 
-MANIFEST = TOP / "deploy" / "kubernetes" / "autobot-with-exporter.yaml"
 POD = "autobot-pod-0"
 EXPORTER = f"{POD}-autobot-exporter"
 FETCH = (
@@ -34,11 +40,24 @@ def pod(podman: Podman, tmp_path: Path) -> Iterator[Podman]:
     )
     podman.build(tmp_path, tmp_path / "Containerfile", "localhost/autobot:latest")
     podman.run("tag", IMAGE, "localhost/autobot-exporter:latest")  # the manifest's name
-    podman.run("kube", "play", str(MANIFEST))
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text(yaml.safe_dump_all(pod_objects()))
+    podman.run("kube", "play", str(manifest))
     try:
         yield podman
     finally:
         podman.run("pod", "rm", "-f", POD, check=False)
+
+
+def pod_objects() -> list[dict[str, Any]]:
+    """The built ConfigMaps and Deployment, the sidecar moved among the containers."""
+    objects = [o for o in build() if o["kind"] in ("ConfigMap", "Deployment")]
+    for deployment in (o for o in objects if o["kind"] == "Deployment"):
+        pod = deployment["spec"]["template"]["spec"]
+        sidecars = [c for c in pod.pop("initContainers") if c.pop("restartPolicy") == "Always"]
+        assert sidecars, "the exporter is a native sidecar"
+        pod["containers"] = sidecars + pod["containers"]
+    return objects
 
 
 def fetch(podman: Podman, path: str) -> str:
