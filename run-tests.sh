@@ -3,7 +3,8 @@
 #  - Debian packages, when missing: prometheus (prometheus, promtool), prometheus-alertmanager
 #    (alertmanager, amtool), systemd (systemd-analyze, to verify the shipped unit),
 #    chromium and chromium-driver (the status page in a real browser), podman, runc,
-#    catatonit and mmdebstrap (the image, the compose stack and the pod, run for real)
+#    catatonit and mmdebstrap (the image, the compose stack and the pod, run for real),
+#    pipx (the documented pipx install)
 #  - this project, its client and the test extras, into ./.venv (scripts/venv.sh)
 #  - ruff (lint and format check), mypy, then pytest; extra arguments go to pytest:
 #    ./run-tests.sh -m "not e2e" runs the unit tests alone
@@ -21,6 +22,7 @@ command -v podman >/dev/null || missing+=(podman)
 command -v runc >/dev/null || missing+=(runc)
 command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
 command -v catatonit >/dev/null || missing+=(catatonit)
+command -v pipx >/dev/null || missing+=(pipx)
 if ((${#missing[@]})); then
   apt_install "${missing[@]}"
 fi

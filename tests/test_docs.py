@@ -99,7 +99,7 @@ def test_the_config_block_is_the_embedded_default():
 
 
 def test_every_relative_link_in_the_docs_resolves():
-    pages = [TOP / "README.md", TOP / "CONTRIBUTING.md", *DOCS.glob("*.md")]
+    pages = [TOP / "README.md", TOP / "CONTRIBUTING.md", *DOCS.rglob("*.md")]
     broken = []
     for page in pages:
         for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text()):

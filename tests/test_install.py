@@ -11,6 +11,8 @@ import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -76,30 +78,72 @@ def test_the_readme_run_command_serves_metrics_on_debians_own_python(tmp_path):
     # As pasted; only the port is chosen free, so the test never collides with a real one.
     command = f"{run} --web.listen-address=127.0.0.1:{port}"
     environment = {"PATH": f"{DEBIAN_PYTHON.parent}:/bin", "HOME": str(tmp_path)}
-    log = (tmp_path / "run.log").open("wb")
-    process = subprocess.Popen(
-        ["bash", "-c", command],
-        cwd=repository,
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-
-        def serving() -> bool:
-            assert process.poll() is None, (tmp_path / "run.log").read_text()
-            return requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).ok
-
-        wait_until(serving, INSTALL_TIMEOUT_SECONDS, "the README's run command to serve /metrics")
-        body = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    with serving(command, repository, environment, port) as body:
         assert "autobot_exporter_build_info" in body
         venv = (repository / ".venv" / "pyvenv.cfg").read_text()
         assert f"home = {DEBIAN_PYTHON.parent}" in venv, "the venv is Debian's Python's"
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-        log.close()
+
+
+@contextmanager
+def serving(command: str, cwd: Path, environment: dict[str, str], port: int) -> Iterator[str]:
+    """Runs a shell command that starts the exporter on ``port``; yields its /metrics text
+    once it serves, and stops it (its whole process group) afterwards."""
+    log_path = cwd / "serving.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            ["bash", "-c", command],
+            cwd=cwd,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+
+            def answers() -> bool:
+                assert process.poll() is None, log_path.read_text()
+                return requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).ok
+
+            wait_until(answers, INSTALL_TIMEOUT_SECONDS, f"{command!r} to serve /metrics")
+            yield requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        finally:
+            with suppress(ProcessLookupError):  # it may have stopped already
+                os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=15)
+
+
+def pipx_commands() -> list[str]:
+    """The pipx block of docs/deployment/pip.md, as written there."""
+    text = (TOP / "docs" / "deployment" / "pip.md").read_text()
+    blocks = (b.split("```", 1)[0] for b in text.split("```sh\n")[1:])
+    return next(b for b in blocks if "pipx install" in b).strip().splitlines()
+
+
+def test_the_documented_pipx_install_serves_metrics(tmp_path):
+    assert shutil.which("pipx"), "pipx missing: the README's test command installs it"
+    repository = clean_copy(tmp_path / "autobot-exporter")
+    bin_dir = tmp_path / "pipx-bin"
+    environment = {
+        "PATH": f"{bin_dir}:{DEBIAN_PYTHON.parent}:/bin",
+        "HOME": str(tmp_path),
+        "PIPX_HOME": str(tmp_path / "pipx"),
+        "PIPX_BIN_DIR": str(bin_dir),
+    }
+    installed = subprocess.run(
+        ["bash", "-e", "-c", "\n".join(pipx_commands())],
+        cwd=repository,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=INSTALL_TIMEOUT_SECONDS,
+        check=False,
+    )
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert installed.stdout.strip().endswith("autobot-exporter 0.1.0"), installed.stdout
+    port = free_port()
+    command = f"autobot-exporter --web.listen-address=127.0.0.1:{port}"
+    with serving(command, tmp_path, environment, port) as body:
+        assert "autobot_exporter_build_info" in body
 
 
 CLIENT_SCRIPT = textwrap.dedent(
