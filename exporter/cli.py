@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import logging
 import resource
@@ -19,8 +20,8 @@ from exporter.artifacts.kubernetes import render_kubernetes
 from exporter.artifacts.rules import render_rules
 from exporter.config import DEFAULT_LISTEN_ADDRESS, ConfigError, load_config
 from exporter.log_limit import limit_repeats
-from exporter.web.keys import WEB_CONFIG
-from exporter.web.serving import server_options
+from exporter.web.keys import CONNECTIONS, WEB_CONFIG
+from exporter.web.server import serve
 from exporter.web.web_config import server_ssl_context
 
 log = logging.getLogger("exporter")
@@ -157,7 +158,7 @@ def _serve(args: argparse.Namespace) -> int:
         log.error("invalid configuration: %s", error)
         return 1
     scheme = "https" if ssl_context else "http"
-    _raise_open_files_limit()
+    app[CONNECTIONS].fit_open_files_limit(_raise_open_files_limit())
     # What start-up created (modules, functions, the registry) lives as long as the process:
     # moved out of the collector's generations, full collections stop walking it again
     # and again (measured: 10-15 % of the ingest CPU once the history is full).
@@ -165,32 +166,26 @@ def _serve(args: argparse.Namespace) -> int:
     log.info(
         "autobot-exporter %s listening on %s://%s", __version__, scheme, config.web.listen_address
     )
-    web.run_app(
-        app,
-        host=config.host,
-        port=config.port,
-        ssl_context=ssl_context,
-        print=None,
-        access_log=None,
-        shutdown_timeout=config.web.shutdown_timeout,
-        **server_options(config),
-    )
+    with contextlib.suppress(web.GracefulExit, KeyboardInterrupt):
+        asyncio.run(serve(app, config, ssl_context))
     return 0
 
 
-def _raise_open_files_limit() -> None:
+def _raise_open_files_limit() -> int:
     """Each connection holds a file descriptor; a soft limit of 1024 (systemd's default
     for services) is what a thousand slow clients exhaust, after which neither Prometheus
-    nor AutoBot gets through. Raise it to the hard limit, which needs no privilege."""
+    nor AutoBot gets through. Raise it to the hard limit, which needs no privilege.
+    Returns the soft limit now in force."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard in (soft, resource.RLIM_INFINITY):
-        return
+        return soft if soft != resource.RLIM_INFINITY else sys.maxsize
     try:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     except (ValueError, OSError) as error:
         log.warning("open files limit stays %d (hard limit %d): %s", soft, hard, error)
-    else:
-        log.info("open files limit raised from %d to %d", soft, hard)
+        return soft
+    log.info("open files limit raised from %d to %d", soft, hard)
+    return hard
 
 
 def _print_rules(config_file: str | None) -> int:

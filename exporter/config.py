@@ -92,6 +92,8 @@ class WebConfig(_Section, frozen=True):
     """Request headers accepted per request, each at most 8 KiB; beyond, 400."""
     shutdown_timeout: DurationSeconds = DurationSeconds(3.0)
     """On SIGTERM, how long requests in progress may take to finish before they are cut."""
+    max_connections: PositiveInt = 1024
+    """Open connections; at the cap the oldest that has not sent a request is closed."""
 
 
 class UserMessageConfig(_Section, frozen=True):

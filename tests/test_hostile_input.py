@@ -267,3 +267,28 @@ def test_more_headers_than_web_max_header_count_are_refused(shared_app):
     # requests adds Host, User-Agent, Accept-Encoding, Accept and Connection: 5 more
     assert status_with(32 - 5) == 200
     assert status_with(40) == 400
+
+
+def test_a_client_trickling_its_headers_is_closed_after_idle_timeout(start_app):
+    """aiohttp >= 3.14.4 starts the idle timer when a connection comes (the floor)."""
+    exporter = start_app("web: {idle_timeout: 2s}\n")
+    port = int(exporter.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as slow:
+        began = time.monotonic()
+        slow.sendall(b"GET /metrics HTTP/1.1\r\n")
+        closed = False
+        while time.monotonic() - began < 10 and not closed:
+            try:
+                slow.sendall(b"X: y\r\n")  # a header line every 0.25 s, never the end
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+                break
+            slow.settimeout(0.25)
+            try:
+                closed = slow.recv(1) == b""
+            except TimeoutError:
+                pass
+            except ConnectionResetError:
+                closed = True
+        elapsed = time.monotonic() - began
+    assert closed and elapsed < 5, elapsed

@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 from exporter.config import Config
 from exporter.system.sampler import Sampler
 from exporter.web.concurrency import ConcurrencyLimit
+from exporter.web.connections import ConnectionLimit
 from exporter.web.web_config import WebConfigFile
 from exporter.workflows.metrics import SelfMetrics
 from exporter.workflows.tracker import WorkflowTracker
@@ -23,3 +24,4 @@ INGEST_TOKEN = web.AppKey("ingest_token", str)
 SCRAPE_LIMIT = web.AppKey("scrape_limit", ConcurrencyLimit)
 INGEST_LIMIT = web.AppKey("ingest_limit", ConcurrencyLimit)
 INGEST_REFUSALS_LOG = web.AppKey("ingest_refusals_log", LogOnce)
+CONNECTIONS = web.AppKey("connections", ConnectionLimit)

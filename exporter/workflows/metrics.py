@@ -46,6 +46,9 @@ RejectReason = Literal[
 ]
 ExpiryReason = Literal["ttl", "capacity"]
 DetailKind = Literal["step", "approval", "resource_key", "agent"]
+DroppedConnection = Literal["unproven", "new"]
+"""Which connection web.max_connections closed: the oldest that had not sent a request, or
+the new one."""
 
 
 class Children(Generic[ValueT]):
@@ -252,6 +255,20 @@ class SelfMetrics:
             "GET /metrics answered 503 because web.max_requests renders were in progress.",
             registry=registry,
         ).labels()
+        self.open_connections = Gauge(
+            "autobot_exporter_open_connections",
+            "HTTP connections open; bounded by web.max_connections.",
+            registry=registry,
+        )
+        self.connections_dropped = _counter_by(
+            registry,
+            "autobot_exporter_connections_dropped",
+            "Connections closed because web.max_connections were open, by which (unproven: "
+            "the oldest one that had not sent a request yet; new: the new one, every open "
+            "one having sent a request).",
+            "connection",
+            known=get_args(DroppedConnection),
+        )
         self.unmatched_events = Gauge(
             "autobot_exporter_unmatched_events",
             "Step and approval events waiting for their partner (start or end); bounded by "
