@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from typing import get_args
 
 import msgspec
 import pytest
@@ -43,6 +44,12 @@ class Harness:
 
     def get(self, name: str, **labels: str) -> float | None:
         return self.registry.get_sample_value(name, labels)
+
+
+def test_every_event_type_is_handled():
+    """The handlers are a table by type: one missing would fail here, not in production."""
+    handled = Harness().tracker._handlers
+    assert set(handled) == set(get_args(AnyEvent))
 
 
 def wf_started(wf="w1", ts=100.0, complexity="simple", **extra):

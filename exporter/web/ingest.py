@@ -119,7 +119,7 @@ def _apply(request: web.Request, body: bytes, ndjson: bool) -> web.Response:
         batch = decode_events(body, ndjson=ndjson)
     except MalformedBody as error:
         return _refuse(request, 400, "malformed", f"body is not valid JSON: {error}")
-    accepted, duplicates = request.app[TRACKER].apply(event for _, event in batch.events)
+    accepted, duplicates = request.app[TRACKER].apply(batch.events)
     if not batch.errors:
         return web.Response(
             body=b'{"accepted": %d, "duplicates": %d}' % (accepted, duplicates),

@@ -21,7 +21,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, assert_never, get_args
+from typing import Any, get_args
 
 from autobot_exporter_client.log_once import LogOnce
 
@@ -94,6 +94,16 @@ class WorkflowTracker:
         self._event_counters = {
             kind: self_metrics.events(event_type_name(kind)) for kind in get_args(AnyEvent)
         }
+        self._handlers: dict[type[AnyEvent], Callable[[Any, float, float], None]] = {
+            WorkflowStarted: self._workflow_started,
+            StepStarted: self._step_started,
+            StepFinished: self._step_finished,
+            ApprovalRequested: self._approval_requested,
+            ApprovalResolved: self._approval_resolved,
+            ResourceSample: self._resource_sample,
+            WorkflowFinished: self._workflow_finished,
+        }
+        """One handler per event type (a test checks that none is missing)."""
         # read when scraped, not pushed after every batch
         tracked = self_metrics.workflows_tracked
         tracked.labels("active").set_function(lambda: len(self._active))
@@ -111,13 +121,13 @@ class WorkflowTracker:
         duplicates = 0
         applied: dict[type[AnyEvent], int] = {}
         now = self._clock()
-        first_sight, dispatch = self._seen_ids.add, self._dispatch  # bound once per batch
+        first_sight, handlers = self._seen_ids.add, self._handlers  # bound once per batch
         for event in events:
             if event.event_id is not None and not first_sight(event.event_id):
                 duplicates += 1
                 continue
-            dispatch(event, event.ts if event.ts is not None else now, now)
             kind = type(event)
+            handlers[kind](event, event.ts if event.ts is not None else now, now)
             applied[kind] = applied.get(kind, 0) + 1
         for kind, count in applied.items():
             self._event_counters[kind].inc(count)
@@ -125,26 +135,6 @@ class WorkflowTracker:
             self._self.events_duplicate.inc(duplicates)
         self._drain_pairs(now - self._config.workflow_ttl)
         return sum(applied.values()), duplicates
-
-    def _dispatch(self, event: AnyEvent, ts: float, now: float) -> None:
-        """One case per event type; mypy checks that none is missing (assert_never)."""
-        match event:
-            case WorkflowStarted():
-                self._workflow_started(event, ts, now)
-            case StepStarted():
-                self._step_started(event, ts, now)
-            case StepFinished():
-                self._step_finished(event, ts, now)
-            case ApprovalRequested():
-                self._approval_requested(event, ts, now)
-            case ApprovalResolved():
-                self._approval_resolved(event, ts, now)
-            case ResourceSample():
-                self._resource_sample(event, ts, now)
-            case WorkflowFinished():
-                self._workflow_finished(event, ts, now)
-            case _:
-                assert_never(event)
 
     def expire(self) -> None:
         """Give up on what waited longer than workflow_ttl: workflows finish as

@@ -96,12 +96,12 @@ def bytes_per_item(events: Events, count: int, keep_steps: bool = True) -> tuple
     tracker = WorkflowTracker(
         config, WorkflowMetrics(registry, config.buckets), SelfMetrics(registry)
     )
-    tracker.apply(e for _, e in decode_events(json.dumps(step(0)).encode()).events)
+    tracker.apply(decode_events(json.dumps(step(0)).encode()).events)
     bodies = [json.dumps(events(n)).encode() for n in range(1, count + 1)]
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     for body in bodies:
-        tracker.apply(e for _, e in decode_events(body).events)
+        tracker.apply(decode_events(body).events)
     used = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
     return used / count, sum(len(b) for b in bodies) / count

@@ -122,7 +122,7 @@ def render_ms(renders: int) -> list[tuple[str, float, float]]:
     client_python's, alternated in the same loop."""
     app = create_app(Config())
     events = decode_events(json.dumps(worst_case_events()).encode()).events
-    app[TRACKER].apply(event for _, event in events)
+    app[TRACKER].apply(events)
     registry = app[REGISTRY]
     rows = []
     for name, accept, standard in (
