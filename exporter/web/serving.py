@@ -1,5 +1,5 @@
 """How the HTTP server runs: aiohttp's server options from the config, in one place for
-the command (``web.run_app``) and the tests' in-process server."""
+the command (``server.serve``) and the tests' in-process server."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ MAX_HEADER_BYTES = 8190
 
 
 def server_options(config: Config) -> dict[str, Any]:
-    """Keyword arguments for aiohttp's server (``web.run_app`` and ``TestServer``)."""
+    """Keyword arguments for aiohttp's server (``server.serve`` and ``TestServer``)."""
     return {
         # web/body.py decodes Content-Encoding itself, so a bad body is a 4xx, not a 500
         "auto_decompress": False,
