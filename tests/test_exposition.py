@@ -46,7 +46,7 @@ def populated() -> CollectorRegistry:
         {"type": "workflow_started", "workflow_id": "odd", "complexity": AWKWARD},
         {"type": "workflow_finished", "workflow_id": "odd", "status": "failed"},
     ]
-    app[TRACKER].apply(msgspec.convert(event, AnyEvent) for event in events)
+    app[TRACKER].apply([msgspec.convert(event, AnyEvent) for event in events])
     return app[REGISTRY]
 
 

@@ -52,6 +52,19 @@ def test_every_event_type_is_handled():
     assert set(handled) == set(get_args(AnyEvent))
 
 
+def test_a_repeat_within_one_batch_counts_once_and_keeps_the_order():
+    harness = Harness()
+    start = {**wf_started(), "event_id": "e1"}
+    finish = {**wf_finished(), "event_id": "e2"}
+    assert harness.send(start, start, finish, finish) == (2, 2)
+    assert (
+        harness.get("autobot_workflows_finished_total", complexity="simple", status="completed")
+        == 1
+    )
+    assert harness.get("autobot_exporter_events_duplicate_total") == 2
+    assert harness.send(finish) == (0, 1)
+
+
 def wf_started(wf="w1", ts=100.0, complexity="simple", **extra):
     return {
         "type": "workflow_started",

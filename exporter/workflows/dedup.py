@@ -3,32 +3,63 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
+
+TAIL_LENGTH = 1000
+"""Ids added one at a time are grouped in runs of this many before they join the order."""
 
 
 class SeenIds:
-    """Remembers the last ``capacity`` ids; the oldest are forgotten first.
+    """Remembers at least the last ``capacity`` ids; the oldest are forgotten first.
 
-    A set answers membership; a deque remembers the order, so forgetting the oldest is
-    O(1) however many were forgotten before. (A dict used as an ordered set is not: each
-    ``next(iter(d))`` walks the slots its earlier deletions left at the front, which made
-    an add cost 90 µs once the window had turned over ten times.)
+    A set answers membership; a deque of runs (lists of ids, in the order they came)
+    remembers the order, so forgetting is O(1) per id however many were forgotten before.
+    (A dict used as an ordered set is not: each ``next(iter(d))`` walks the slots its
+    earlier deletions left at the front, which made an add cost 90 µs once the window had
+    turned over ten times.) Whole runs are forgotten at once, in one C-level
+    ``difference_update``, so the set holds up to one run more than ``capacity``; a batch
+    of new ids is recorded the same way (``add_all``), without a Python call per id.
     """
 
     def __init__(self, capacity: int) -> None:
         self._capacity = capacity
         self._ids: set[Hashable] = set()
-        self._order: deque[Hashable] = deque()
+        self._runs: deque[Sequence[Hashable]] = deque()
+        self._tail: list[Hashable] = []
+        """The newest ids added one at a time, not yet a run in ``_runs``."""
+        self._in_runs = 0
 
     def add(self, key: Hashable) -> bool:
         """Record the id; False when it was already seen (a repeat)."""
         if key in self._ids:
             return False
         self._ids.add(key)
-        self._order.append(key)
-        if len(self._order) > self._capacity:
-            self._ids.discard(self._order.popleft())
+        self._tail.append(key)
+        if len(self._tail) >= TAIL_LENGTH:
+            self._push(self._tail)
+            self._tail = []
         return True
+
+    def add_all(self, keys: Sequence[Hashable]) -> bool:
+        """Record every key when none was seen before and none repeats within ``keys``;
+        otherwise record nothing and return False (the caller adds them one by one)."""
+        fresh = set(keys)
+        if len(fresh) != len(keys) or not fresh.isdisjoint(self._ids):
+            return False
+        self._ids |= fresh
+        if self._tail:
+            self._push(self._tail)
+            self._tail = []
+        self._push(keys)
+        return True
+
+    def _push(self, run: Sequence[Hashable]) -> None:
+        self._runs.append(run)
+        self._in_runs += len(run)
+        while self._in_runs - len(self._runs[0]) >= self._capacity:
+            oldest = self._runs.popleft()
+            self._in_runs -= len(oldest)
+            self._ids.difference_update(oldest)
 
     def __contains__(self, key: Hashable) -> bool:
         return key in self._ids

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, get_args
 
 from autobot_exporter_client.log_once import LogOnce
@@ -114,27 +114,27 @@ class WorkflowTracker:
 
     # ---- public API -------------------------------------------------------------------
 
-    def apply(self, events: Iterable[AnyEvent]) -> tuple[int, int]:
+    def apply(self, events: Sequence[AnyEvent]) -> tuple[int, int]:
         """Apply events in order; returns (accepted, duplicates). A batch arrives at one
         instant: ``now`` (the server clock) is read once for it, and the per-type event
         counters are incremented once per type, after the loop."""
-        duplicates = 0
-        applied: dict[type[AnyEvent], int] = {}
         now = self._clock()
-        first_sight, handlers = self._seen_ids.add, self._handlers  # bound once per batch
-        for event in events:
-            if event.event_id is not None and not first_sight(event.event_id):
-                duplicates += 1
-                continue
-            kind = type(event)
-            handlers[kind](event, event.ts if event.ts is not None else now, now)
-            applied[kind] = applied.get(kind, 0) + 1
-        for kind, count in applied.items():
+        ids = [event.event_id for event in events]
+        if None not in ids and self._seen_ids.add_all(ids):
+            fresh: Sequence[AnyEvent] = events  # the common case: every id new, checked at once
+        else:
+            first_sight = self._seen_ids.add
+            fresh = [e for e in events if e.event_id is None or first_sight(e.event_id)]
+        handlers = self._handlers
+        for event in fresh:
+            handlers[type(event)](event, event.ts if event.ts is not None else now, now)
+        for kind, count in Counter(map(type, fresh)).items():
             self._event_counters[kind].inc(count)
+        duplicates = len(events) - len(fresh)
         if duplicates:
             self._self.events_duplicate.inc(duplicates)
         self._drain_pairs(now - self._config.workflow_ttl)
-        return sum(applied.values()), duplicates
+        return len(fresh), duplicates
 
     def expire(self) -> None:
         """Give up on what waited longer than workflow_ttl: workflows finish as
