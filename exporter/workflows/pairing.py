@@ -41,10 +41,8 @@ class PairTable(Generic[StartT, EndT]):
         self._starts: OrderedDict[Key, Half[StartT]] = OrderedDict()
         self._ends: OrderedDict[Key, Half[EndT]] = OrderedDict()
         self._closed = SeenIds(capacity)
-
-    def is_closed(self, key: Key) -> bool:
+        self.is_closed = self._closed.has
         """Whether the pair is complete, so that a late partner or a repeat changes nothing."""
-        return key in self._closed
 
     def is_waiting(self, key: Key, end: bool) -> bool:
         """Whether this half already waits for its partner (so this one is a repeat)."""

@@ -133,9 +133,11 @@ class ActiveWorkflow:
     """(ts, status) of a workflow_finished that arrived before workflow_started."""
 
 
-@dataclass(frozen=True, slots=True)
-class FinishedWorkflow:
-    """The history entry: what the original AutoBot WorkflowExecutionStats held, in seconds."""
+class FinishedWorkflow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """The history entry: what the original AutoBot WorkflowExecutionStats held, in seconds.
+    A struct, not a frozen dataclass, whose ``__init__`` sets each of its ten fields
+    through ``object.__setattr__``: one is made per finished workflow. Untracked by the
+    cyclic collector: nothing it holds refers back to it."""
 
     workflow_id: str
     user_message: str
