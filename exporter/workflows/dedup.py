@@ -43,6 +43,18 @@ class SeenIds:
             self._tail = []
         return True
 
+    def add_new(self, key: Hashable) -> None:
+        """Record an id the caller knows is not here; it joins the order at ``settle``."""
+        self._ids.add(key)
+        self._tail.append(key)
+
+    def settle(self) -> None:
+        """Give the ids added with ``add_new`` their place in the order (at the end of a
+        batch: one length check per batch, not per id)."""
+        if len(self._tail) >= TAIL_LENGTH:
+            self._push(self._tail)
+            self._tail = []
+
     def add_all(self, keys: Sequence[Hashable]) -> bool:
         """Record every key when none was seen before and none repeats within ``keys``;
         otherwise record nothing and return False (the caller adds them one by one)."""

@@ -8,6 +8,7 @@ its workflow's finish event (a late batch, a retry) is still timed exactly.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -43,6 +44,9 @@ class PairTable(Generic[StartT, EndT]):
         self._closed = SeenIds(capacity)
         self.is_closed = self._closed.has
         """Whether the pair is complete, so that a late partner or a repeat changes nothing."""
+        self.close: Callable[[Key], None] = self._closed.add_new
+        """Remember a completed pair (not closed before: the caller checked), so a late
+        repeat of either half is recognised; ``settle`` once the batch is applied."""
 
     def is_waiting(self, key: Key, end: bool) -> bool:
         """Whether this half already waits for its partner (so this one is a repeat)."""
@@ -60,9 +64,9 @@ class PairTable(Generic[StartT, EndT]):
     def put_end(self, key: Key, half: Half[EndT]) -> None:
         self._ends[key] = half
 
-    def close(self, key: Key) -> None:
-        """Remember a completed pair, so a late repeat of either half is recognised."""
-        self._closed.add(key)
+    def settle(self) -> None:
+        """At the end of a batch: the pairs closed during it join the closed keys' order."""
+        self._closed.settle()
 
     def drain(
         self, deadline: float

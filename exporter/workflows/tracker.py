@@ -357,9 +357,14 @@ class WorkflowTracker:
             )
 
     def _drain_pairs(self, deadline: float) -> None:
-        """Apply the halves whose partner is not coming (expired, or over max_pending_pairs)."""
-        if not (self._steps.open_count or self._approvals.open_count):
-            return  # nothing waits (most batches complete their pairs)
+        """Apply the halves whose partner is not coming (expired, or over max_pending_pairs);
+        then settle the pairs closed since the last call."""
+        if self._steps.open_count or self._approvals.open_count:
+            self._drain_halves(deadline)
+        self._steps.settle()
+        self._approvals.settle()
+
+    def _drain_halves(self, deadline: float) -> None:
         starts, ends = self._steps.drain(deadline)
         self._out_of_order("step_started", len(starts))
         for key, end in ends:
