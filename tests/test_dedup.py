@@ -38,3 +38,16 @@ def test_at_least_the_last_capacity_ids_are_remembered_and_no_more_than_a_run_ov
         assert len(seen) <= capacity + max(batch, TAIL_LENGTH) + TAIL_LENGTH
     assert added[0] not in seen
     assert seen.add(added[0]), "a forgotten id counts again"
+
+
+def test_ids_added_as_new_are_members_at_once_and_ordered_when_settled():
+    seen = SeenIds(2 * TAIL_LENGTH)
+    for number in range(6 * TAIL_LENGTH):
+        key = f"closed-{number}"
+        seen.add_new(key)
+        assert key in seen  # before the batch settles
+        if number % 250 == 249:  # a batch's end
+            seen.settle()
+    assert all(f"closed-{n}" in seen for n in range(4 * TAIL_LENGTH, 6 * TAIL_LENGTH))
+    assert "closed-0" not in seen
+    assert len(seen) <= 2 * TAIL_LENGTH + 2 * TAIL_LENGTH
