@@ -83,6 +83,7 @@ def matched_then_drained(capacity: int) -> Operation:
         table.put_start(key, Half(0.0, 1e18, "agent"))
         table.take_start(key)
         table.close(key)
+        table.settle()  # as the tracker does after each batch
         table.drain(deadline=0.0)
 
     return put_and_match
