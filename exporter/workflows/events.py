@@ -182,7 +182,9 @@ def decode_events(body: bytes, ndjson: bool = False) -> DecodedBatch:
         except msgspec.ValidationError as error:
             errors.append(_event_error(index, _path(index, sequence), error))
             continue
-        except UnicodeDecodeError:  # the raw split does not look inside strings
+        except (UnicodeDecodeError, msgspec.DecodeError):
+            # The raw split does not look inside strings, so what fails here after it is a
+            # string's encoding (msgspec < 0.23 raises UnicodeDecodeError, later DecodeError).
             errors.append(EventError(index, _path(index, sequence), "a string is not valid UTF-8"))
             continue
         field = escaped and _field_with_control_character(event)
