@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
+from aiohttp.typedefs import Middleware
 
 from exporter.config import Config, read_token
 from exporter.jsonapi import (
@@ -28,7 +28,7 @@ from exporter.system.sampler import Sampler
 from exporter.web import landing, scrape
 from exporter.web.auth import basic_auth_middleware
 from exporter.web.concurrency import ConcurrencyLimit
-from exporter.web.connections import ConnectionLimit
+from exporter.web.connections import ConnectionLimit, proving_middleware
 from exporter.web.errors import json_errors
 from exporter.web.ingest import new_refusals_log, post_events
 from exporter.web.keys import (
@@ -51,13 +51,6 @@ from exporter.workflows.tracker import WorkflowTracker
 log = logging.getLogger(__name__)
 
 MAX_EXPIRY_SWEEP_SECONDS = 15.0
-
-
-@web.middleware
-async def connection_proven(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """A connection that sent a whole request head is no longer the first closed at the cap."""
-    request.app[CONNECTIONS].proven(request.protocol)
-    return await handler(request)
 
 
 def expiry_sweep_interval(config: Config) -> float:
@@ -103,7 +96,12 @@ def create_app(
     web_config = (
         load_web_config(config.web.config_file) if config.web.config_file else WebConfigFile()
     )
-    middlewares: list[Middleware] = [connection_proven, json_errors]
+    connections = ConnectionLimit(
+        config.web.max_connections,
+        self_metrics.open_connections.set,
+        lambda which: self_metrics.connections_dropped(which).inc(),
+    )
+    middlewares: list[Middleware] = [proving_middleware(connections), json_errors]
     if web_config.basic_auth_users:
         middlewares.append(basic_auth_middleware(BasicAuth(web_config.basic_auth_users)))
     app = web.Application(middlewares=middlewares)
@@ -119,11 +117,7 @@ def create_app(
         "web.max_requests", config.web.max_requests, self_metrics.scrapes_refused.inc
     )
     app[INGEST_REFUSALS_LOG] = new_refusals_log()
-    app[CONNECTIONS] = ConnectionLimit(
-        config.web.max_connections,
-        self_metrics.open_connections.set,
-        lambda which: self_metrics.connections_dropped(which).inc(),
-    )
+    app[CONNECTIONS] = connections
     app[INGEST_LIMIT] = ConcurrencyLimit(
         "max_concurrent_ingest",
         config.max_concurrent_ingest,

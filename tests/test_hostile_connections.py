@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import pytest
 
 from tests.support.processes import Exporter
+from tests.support.sockets import closed_by_peer
 
 pytestmark = pytest.mark.e2e
 
@@ -33,16 +34,6 @@ def http_get(connection: socket.socket, path: str) -> bytes:
     while len(body) < length:
         body += connection.recv(65536)
     return head + b"\r\n\r\n" + body
-
-
-def closed_by_peer(connection: socket.socket, within: float = 10.0) -> bool:
-    connection.settimeout(within)
-    try:
-        return connection.recv(1) == b""
-    except ConnectionResetError:
-        return True
-    except TimeoutError:
-        return False
 
 
 @contextmanager

@@ -17,6 +17,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol
 
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
 from exporter.workflows.metrics import DroppedConnection
 
 log = logging.getLogger(__name__)
@@ -83,3 +86,15 @@ class ConnectionLimit:
         self._on_drop(which)
         self.closed(oldest)
         oldest.force_close()
+
+
+def proving_middleware(limit: ConnectionLimit) -> Middleware:
+    """Marks the connection of every request that reaches the application as proven: it
+    sent a whole request head, so it is no longer the first closed at the cap."""
+
+    @web.middleware
+    async def connection_proven(request: web.Request, handler: Handler) -> web.StreamResponse:
+        limit.proven(request.protocol)
+        return await handler(request)
+
+    return connection_proven

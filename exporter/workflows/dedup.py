@@ -36,11 +36,8 @@ class SeenIds:
         """Record the id; False when it was already seen (a repeat)."""
         if key in self._ids:
             return False
-        self._ids.add(key)
-        self._tail.append(key)
-        if len(self._tail) >= TAIL_LENGTH:
-            self._push(self._tail)
-            self._tail = []
+        self.add_new(key)
+        self.settle()
         return True
 
     def add_new(self, key: Hashable) -> None:
@@ -52,8 +49,7 @@ class SeenIds:
         """Give the ids added with ``add_new`` their place in the order (at the end of a
         batch: one length check per batch, not per id)."""
         if len(self._tail) >= TAIL_LENGTH:
-            self._push(self._tail)
-            self._tail = []
+            self._push_tail()
 
     def add_all(self, keys: Sequence[Hashable]) -> bool:
         """Record every key when none was seen before and none repeats within ``keys``;
@@ -63,10 +59,13 @@ class SeenIds:
             return False
         self._ids |= fresh
         if self._tail:
-            self._push(self._tail)
-            self._tail = []
+            self._push_tail()
         self._push(keys)
         return True
+
+    def _push_tail(self) -> None:
+        self._push(self._tail)
+        self._tail = []
 
     def _push(self, run: Sequence[Hashable]) -> None:
         self._runs.append(run)
