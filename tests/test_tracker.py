@@ -331,6 +331,27 @@ def test_steps_kept_per_workflow_are_bounded_but_all_counted():
     )
 
 
+@pytest.mark.parametrize("finished", [False, True])
+def test_a_completed_step_ignores_its_late_partner_and_repeats_kept_or_not(finished):
+    """s0's details are kept (its workflow remembers it is complete), s1's are not
+    (max_steps_per_workflow: the pair table remembers it): either way a late start or a
+    repeated finish changes nothing, while the workflow runs and once it finished."""
+    harness = Harness(parse_config("max_steps_per_workflow: 1"))
+    steps = [step_finished(f"s{n}", agent="research", duration_seconds=1.0) for n in range(2)]
+    harness.send(wf_started(), *steps, *([wf_finished()] if finished else []))
+    harness.send(step_started("s0"), step_started("s1"), *steps)
+    assert (
+        harness.get("autobot_step_duration_seconds_count", agent="research", status="success") == 2
+    )
+    assert harness.get("autobot_exporter_unmatched_events") == 0
+    for kind in ("step_started", "step_finished"):
+        assert harness.get("autobot_exporter_events_out_of_order_total", type=kind) == 0
+    progress = (
+        harness.tracker.get_finished("w1") if finished else harness.tracker.get_active("w1")
+    ).progress
+    assert ([s.step_id for s in progress.steps], progress.completed_steps) == (["s0"], 2)
+
+
 def test_pending_halves_are_bounded_and_the_log_names_that_setting(caplog):
     harness = Harness(parse_config("max_pending_pairs: 3"))
     with caplog.at_level("WARNING", logger="exporter.workflows.tracker"):

@@ -6,17 +6,18 @@ seconds and ratios the exporter keeps.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from exporter.units import iso_time, to_ms
 from exporter.workflows.records import ActiveWorkflow, FinishedWorkflow, StepRecord
 
 
-def _step_timings(steps: list[StepRecord]) -> dict[str, float | None]:
+def _step_timings(steps: Iterable[StepRecord]) -> dict[str, float | None]:
     return {step.step_id: to_ms(step.duration_seconds) for step in steps}
 
 
-def _step_details(steps: list[StepRecord]) -> list[dict[str, Any]]:
+def _step_details(steps: Iterable[StepRecord]) -> list[dict[str, Any]]:
     return [
         {
             "step_id": step.step_id,

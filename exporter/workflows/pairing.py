@@ -32,6 +32,9 @@ class Half(Generic[StartT]):
 
 class PairTable(Generic[StartT, EndT]):
     """Open starts, waiting ends and recently closed keys, each bounded by ``capacity``.
+    The tracker closes here only the pairs its workflows did not keep: a kept step or
+    approval is itself the mark that its pair is complete (no 100,000-key set to probe,
+    grow and evict for every step).
 
     The halves are OrderedDicts: most leave from the middle (matched), the rest from the
     front (drained), and an OrderedDict finds its oldest entry in O(1) whatever left before.
@@ -45,8 +48,9 @@ class PairTable(Generic[StartT, EndT]):
         self.is_closed = self._closed.has
         """Whether the pair is complete, so that a late partner or a repeat changes nothing."""
         self.close: Callable[[Key], None] = self._closed.add_new
-        """Remember a completed pair (not closed before: the caller checked), so a late
-        repeat of either half is recognised; ``settle`` once the batch is applied."""
+        """Remember a completed pair that its workflow did not keep (not closed before: the
+        caller checked), so a late repeat of either half is recognised; ``settle`` once the
+        batch is applied."""
 
     def is_waiting(self, key: Key, end: bool) -> bool:
         """Whether this half already waits for its partner (so this one is a repeat)."""

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from typing import Literal, TypeVar
 
 import msgspec
 
 from exporter.workflows.budget import DetailBudget
+from exporter.workflows.metrics import DetailKind
+
+T = TypeVar("T")
 
 
 class StepRecord(msgspec.Struct, frozen=True, gc=False):
@@ -37,47 +41,61 @@ class ApprovalWait(msgspec.Struct, frozen=True, gc=False):
     wait_seconds: float
 
 
+Kept = Literal["kept", "max_steps", "budget"]
+"""What became of a completed step or approval: kept in the workflow's details, or not
+(``max_steps_per_workflow`` or the details budget bit)."""
+
+
 @dataclass(slots=True)
 class WorkflowProgress:
     """Steps, approvals and resource samples of one workflow.
 
     Shared by the running record and the finished one, so that a step or approval whose
-    events arrive after the workflow's finish still lands in its history entry.
+    events arrive after the workflow's finish still lands in its history entry. The kept
+    steps and approvals are keyed by their id: they are also the memory of which pairs are
+    complete, so that a late partner or a repeat of one changes nothing.
     """
 
     max_steps: int
     budget: DetailBudget
-    steps: list[StepRecord] = field(default_factory=list)
+    kept_steps: dict[str, StepRecord] = field(default_factory=dict)
+    """step_id -> the step, in the order they completed."""
     completed_steps: int = 0
     failed_steps: int = 0
-    approvals: list[ApprovalWait] = field(default_factory=list)
+    kept_approvals: dict[str, ApprovalWait] = field(default_factory=dict)
+    """approval_id -> the approval, in the order they were resolved."""
     resource_usage: dict[str, float] = field(default_factory=dict)
     kept: int = 0
     """Units of the budget this workflow holds, returned by release()."""
 
-    def add_step(self, step: StepRecord) -> bool:
-        """Count the step; keep its details if max_steps and the budget allow. False when
-        max_steps bit (the caller logs it; the budget logs its own)."""
+    @property
+    def steps(self) -> Collection[StepRecord]:
+        return self.kept_steps.values()
+
+    @property
+    def approvals(self) -> Collection[ApprovalWait]:
+        return self.kept_approvals.values()
+
+    def add_step(self, step_id: str, step: StepRecord) -> Kept:
+        """Count the step; keep its details if max_steps and the budget allow."""
         if step.success:
             self.completed_steps += 1
         else:
             self.failed_steps += 1
-        if len(self.steps) >= self.max_steps:
-            self.budget.drop("step")
-            return False
-        if self.budget.take("step"):
-            self.steps.append(step)
-            self.kept += 1
-        return True
+        return self._keep(self.kept_steps, step_id, step, "step")
 
-    def add_approval(self, approval: ApprovalWait) -> bool:
-        if len(self.approvals) >= self.max_steps:
-            self.budget.drop("approval")
-            return False
-        if self.budget.take("approval"):
-            self.approvals.append(approval)
-            self.kept += 1
-        return True
+    def add_approval(self, approval_id: str, approval: ApprovalWait) -> Kept:
+        return self._keep(self.kept_approvals, approval_id, approval, "approval")
+
+    def _keep(self, kept: dict[str, T], key: str, detail: T, kind: DetailKind) -> Kept:
+        if len(kept) >= self.max_steps:
+            self.budget.drop(kind)
+            return "max_steps"
+        if not self.budget.take(kind):
+            return "budget"
+        kept[key] = detail
+        self.kept += 1
+        return "kept"
 
     def add_resource_usage(self, data: Mapping[str, float]) -> None:
         """Latest value per key; a new key takes a unit of the budget."""

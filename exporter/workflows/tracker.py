@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from typing import Any, get_args
 
 from autobot_exporter_client.log_once import LogOnce
@@ -59,6 +59,7 @@ from exporter.workflows.records import (
 log = logging.getLogger(__name__)
 
 UNKNOWN = "unknown"
+NOTHING_KEPT: frozenset[str] = frozenset()
 
 
 class WorkflowTracker:
@@ -210,6 +211,14 @@ class WorkflowTracker:
             return finished.progress
         return self._record(workflow_id, now).progress
 
+    def _known_progress(self, workflow_id: str) -> WorkflowProgress | None:
+        """The workflow's progress if it is in memory, without creating a record for it."""
+        finished = self._history.get(workflow_id)
+        if finished is not None:
+            return finished.progress
+        record = self._active.get(workflow_id)
+        return record.progress if record is not None else None
+
     # ---- workflow events ----------------------------------------------------------------
 
     def _workflow_started(self, event: WorkflowStarted, ts: float, now: float) -> None:
@@ -255,10 +264,13 @@ class WorkflowTracker:
     def _resource_sample(self, event: ResourceSample, ts: float, now: float) -> None:
         self._progress(event.workflow_id, now).add_resource_usage(event.data)
 
-    def _is_new_half(self, table: PairTable, key: Key, event_type: str, end: bool) -> bool:
+    def _is_new_half(
+        self, table: PairTable, key: Key, kept: Container[str], event_type: str, end: bool
+    ) -> bool:
         """False for a half that changes nothing: its pair is complete already (a late
-        partner or a repeat), or the same half already waits (a repeat: out of order)."""
-        if table.is_closed(key):
+        partner or a repeat: kept in its workflow's details, or closed in ``table``), or the
+        same half already waits (a repeat: out of order)."""
+        if key[1] in kept or table.is_closed(key):
             return False
         if table.is_waiting(key, end=end):
             self._out_of_order(event_type)
@@ -267,9 +279,14 @@ class WorkflowTracker:
 
     # ---- steps --------------------------------------------------------------------------
 
+    def _kept_steps(self, workflow_id: str) -> Container[str]:
+        progress = self._known_progress(workflow_id)
+        return progress.kept_steps if progress is not None else NOTHING_KEPT
+
     def _step_started(self, event: StepStarted, ts: float, now: float) -> None:
         key = (event.workflow_id, event.step_id)
-        if not self._is_new_half(self._steps, key, "step_started", end=False):
+        kept = self._kept_steps(event.workflow_id)
+        if not self._is_new_half(self._steps, key, kept, "step_started", end=False):
             return
         end = self._steps.take_end(key)
         if end is None:
@@ -287,7 +304,8 @@ class WorkflowTracker:
 
     def _step_finished(self, event: StepFinished, ts: float, now: float) -> None:
         key = (event.workflow_id, event.step_id)
-        if not self._is_new_half(self._steps, key, "step_finished", end=True):
+        kept = self._kept_steps(event.workflow_id)
+        if not self._is_new_half(self._steps, key, kept, "step_finished", end=True):
             return
         start = self._steps.take_start(key)
         agent = event.agent or (start.payload if start else None)
@@ -303,7 +321,6 @@ class WorkflowTracker:
 
     def _complete_step(self, key: Key, step: StepRecord, now: float) -> None:
         workflow_id = key[0]
-        self._steps.close(key)
         agent_label = self._agent(step.agent)
         if step.duration_seconds is not None:
             self._metrics.step_duration(
@@ -312,7 +329,10 @@ class WorkflowTracker:
         if not step.success:
             error_type = self._error_type(step.error_type or UNKNOWN)
             self._metrics.step_errors(agent_label, error_type).inc()
-        if not self._progress(workflow_id, now).add_step(step):
+        kept = self._progress(workflow_id, now).add_step(key[1], step)
+        if kept != "kept":
+            self._steps.close(key)
+        if kept == "max_steps":
             self._log_limit_once(
                 "max_steps_per_workflow",
                 "further steps of a workflow count in the metrics but are not kept in its JSON",
@@ -320,9 +340,14 @@ class WorkflowTracker:
 
     # ---- approvals ----------------------------------------------------------------------
 
+    def _kept_approvals(self, workflow_id: str) -> Container[str]:
+        progress = self._known_progress(workflow_id)
+        return progress.kept_approvals if progress is not None else NOTHING_KEPT
+
     def _approval_requested(self, event: ApprovalRequested, ts: float, now: float) -> None:
         key = (event.workflow_id, event.approval_id)
-        if not self._is_new_half(self._approvals, key, "approval_requested", end=False):
+        kept = self._kept_approvals(event.workflow_id)
+        if not self._is_new_half(self._approvals, key, kept, "approval_requested", end=False):
             return
         resolution = self._approvals.take_end(key)
         if resolution is None:
@@ -334,7 +359,8 @@ class WorkflowTracker:
 
     def _approval_resolved(self, event: ApprovalResolved, ts: float, now: float) -> None:
         key = (event.workflow_id, event.approval_id)
-        if not self._is_new_half(self._approvals, key, "approval_resolved", end=True):
+        kept = self._kept_approvals(event.workflow_id)
+        if not self._is_new_half(self._approvals, key, kept, "approval_resolved", end=True):
             return
         request = self._approvals.take_start(key)
         if request is not None:
@@ -348,9 +374,11 @@ class WorkflowTracker:
         self._complete_approval(key, ApprovalWait(event.outcome, wait), now)
 
     def _complete_approval(self, key: Key, approval: ApprovalWait, now: float) -> None:
-        self._approvals.close(key)
         self._metrics.approval_wait(approval.outcome).observe(approval.wait_seconds)
-        if not self._progress(key[0], now).add_approval(approval):
+        kept = self._progress(key[0], now).add_approval(key[1], approval)
+        if kept != "kept":
+            self._approvals.close(key)
+        if kept == "max_steps":
             self._log_limit_once(
                 "max_steps_per_workflow",
                 "further approvals of a workflow count in the metrics but are not kept in its JSON",

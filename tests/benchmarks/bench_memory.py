@@ -121,7 +121,7 @@ def main() -> None:
             "max_active_workflows + max_history",
         ),
         (
-            "kept step (with its closed-pair key)",
+            "kept step (also its pair's closed mark)",
             step,
             config.max_kept_details,
             "max_kept_details",
