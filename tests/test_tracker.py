@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import random
 from typing import get_args
 
@@ -11,7 +12,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from exporter.config import Config, parse_config
-from exporter.workflows.events import AnyEvent
+from exporter.workflows.events import AnyEvent, decode_events
 from exporter.workflows.metrics import SelfMetrics, WorkflowMetrics
 from exporter.workflows.tracker import WorkflowTracker
 from tests.support.expectations import mismatches
@@ -41,6 +42,10 @@ class Harness:
     def send(self, *events: dict) -> tuple[int, int]:
         decoded = [msgspec.convert(event, AnyEvent) for event in events]
         return self.tracker.apply(decoded)
+
+    def send_json(self, *events: dict) -> tuple[int, int]:
+        """As the exporter gets them: each string a new object, decoded from the body."""
+        return self.tracker.apply(decode_events(json.dumps(events).encode()).events)
 
     def get(self, name: str, **labels: str) -> float | None:
         return self.registry.get_sample_value(name, labels)
@@ -350,6 +355,30 @@ def test_a_completed_step_ignores_its_late_partner_and_repeats_kept_or_not(finis
         harness.tracker.get_finished("w1") if finished else harness.tracker.get_active("w1")
     ).progress
     assert ([s.step_id for s in progress.steps], progress.completed_steps) == (["s0"], 2)
+
+
+def test_records_share_one_copy_of_each_label_value_and_keep_overflowed_ones_as_sent():
+    harness = Harness(parse_config("max_label_values: 1"))
+    for wf in ("w1", "w2"):
+        harness.send_json(
+            wf_started(wf, complexity="research"),
+            step_finished(
+                "s1",
+                wf=wf,
+                agent="coder",
+                success=False,
+                error_type="Timeout",
+                duration_seconds=2.0,
+            ),
+            step_finished("s2", wf=wf, agent="librarian", duration_seconds=1.0),
+        )
+    first, second = (harness.tracker.get_active(wf) for wf in ("w1", "w2"))
+    assert first.complexity is second.complexity
+    (a1, b1), (a2, b2) = (list(record.progress.steps) for record in (first, second))
+    assert (a1.agent, a1.error_type) == ("coder", "Timeout")
+    assert a1.agent is a2.agent and a1.error_type is a2.error_type, "one shared copy each"
+    assert b1.agent == b2.agent == "librarian", "past max_label_values: kept as sent"
+    assert harness.get("autobot_step_duration_seconds_count", agent="other", status="success")
 
 
 def test_pending_halves_are_bounded_and_the_log_names_that_setting(caplog):

@@ -231,8 +231,8 @@ class WorkflowTracker:
             return
         record.started = True
         record.start_ts = ts
-        record.complexity = event.complexity
         record.complexity_label = self._complexity(event.complexity)
+        record.complexity = self._complexity.kept(record.complexity_label, event.complexity)
         self._metrics.workflows_finished.open_row(record.complexity_label)
         record.user_message = self._user_message(event.user_message)
         record.total_steps = event.total_steps
@@ -297,10 +297,10 @@ class WorkflowTracker:
         duration = ended.duration_seconds
         if duration is None:
             duration = max(0.0, end.ts - ts)
-        step = StepRecord(
-            event.step_id, ended.agent or event.agent, duration, ended.success, ended.error_type
+        agent = ended.agent or event.agent
+        self._complete_step(
+            key, agent, duration, success=ended.success, error_type=ended.error_type, now=now
         )
-        self._complete_step(key, step, now)
 
     def _step_finished(self, event: StepFinished, ts: float, now: float) -> None:
         key = (event.workflow_id, event.step_id)
@@ -316,19 +316,34 @@ class WorkflowTracker:
             ended = StepEnd(agent, event.success, event.error_type, duration)
             self._steps.put_end(key, Half(ts, now, ended))
             return
-        step = StepRecord(event.step_id, agent, duration, event.success, event.error_type)
-        self._complete_step(key, step, now)
+        self._complete_step(
+            key, agent, duration, success=event.success, error_type=event.error_type, now=now
+        )
 
-    def _complete_step(self, key: Key, step: StepRecord, now: float) -> None:
+    def _complete_step(
+        self,
+        key: Key,
+        agent: str,
+        duration: float | None,
+        *,
+        success: bool,
+        error_type: str | None,
+        now: float,
+    ) -> None:
+        """``duration`` None: the step's end arrived without one and its start never came."""
         workflow_id = key[0]
-        agent_label = self._agent(step.agent)
-        if step.duration_seconds is not None:
-            self._metrics.step_duration(
-                agent_label, "success" if step.success else "failure"
-            ).observe(step.duration_seconds, workflow_id, now)
-        if not step.success:
-            error_type = self._error_type(step.error_type or UNKNOWN)
-            self._metrics.step_errors(agent_label, error_type).inc()
+        agent_label = self._agent(agent)
+        if duration is not None:
+            self._metrics.step_duration(agent_label, "success" if success else "failure").observe(
+                duration, workflow_id, now
+            )
+        if not success:
+            error_label = self._error_type(error_type or UNKNOWN)
+            self._metrics.step_errors(agent_label, error_label).inc()
+            if error_type is not None:
+                error_type = self._error_type.kept(error_label, error_type)
+        agent = self._agent.kept(agent_label, agent)
+        step = StepRecord(key[1], agent, duration, success, error_type)
         kept = self._progress(workflow_id, now).add_step(key[1], step)
         if kept != "kept":
             self._steps.close(key)
@@ -398,8 +413,15 @@ class WorkflowTracker:
         for key, end in ends:
             self._out_of_order("step_finished")
             ended = end.payload
-            step = StepRecord(key[1], ended.agent or UNKNOWN, None, ended.success, ended.error_type)
-            self._complete_step(key, step, end.first_seen)
+            agent = ended.agent or UNKNOWN
+            self._complete_step(
+                key,
+                agent,
+                None,
+                success=ended.success,
+                error_type=ended.error_type,
+                now=end.first_seen,
+            )
         requests, resolutions = self._approvals.drain(deadline)
         self._out_of_order("approval_requested", len(requests))
         if requests:
