@@ -279,13 +279,10 @@ class WorkflowTracker:
 
     # ---- steps --------------------------------------------------------------------------
 
-    def _kept_steps(self, workflow_id: str) -> Container[str]:
-        progress = self._known_progress(workflow_id)
-        return progress.kept_steps if progress is not None else NOTHING_KEPT
-
     def _step_started(self, event: StepStarted, ts: float, now: float) -> None:
         key = (event.workflow_id, event.step_id)
-        kept = self._kept_steps(event.workflow_id)
+        progress = self._known_progress(event.workflow_id)
+        kept = progress.kept_steps if progress is not None else NOTHING_KEPT
         if not self._is_new_half(self._steps, key, kept, "step_started", end=False):
             return
         end = self._steps.take_end(key)
@@ -299,12 +296,19 @@ class WorkflowTracker:
             duration = max(0.0, end.ts - ts)
         agent = ended.agent or event.agent
         self._complete_step(
-            key, agent, duration, success=ended.success, error_type=ended.error_type, now=now
+            key,
+            agent,
+            duration,
+            success=ended.success,
+            error_type=ended.error_type,
+            now=now,
+            progress=progress,
         )
 
     def _step_finished(self, event: StepFinished, ts: float, now: float) -> None:
         key = (event.workflow_id, event.step_id)
-        kept = self._kept_steps(event.workflow_id)
+        progress = self._known_progress(event.workflow_id)
+        kept = progress.kept_steps if progress is not None else NOTHING_KEPT
         if not self._is_new_half(self._steps, key, kept, "step_finished", end=True):
             return
         start = self._steps.take_start(key)
@@ -317,7 +321,13 @@ class WorkflowTracker:
             self._steps.put_end(key, Half(ts, now, ended))
             return
         self._complete_step(
-            key, agent, duration, success=event.success, error_type=event.error_type, now=now
+            key,
+            agent,
+            duration,
+            success=event.success,
+            error_type=event.error_type,
+            now=now,
+            progress=progress,
         )
 
     def _complete_step(
@@ -329,8 +339,10 @@ class WorkflowTracker:
         success: bool,
         error_type: str | None,
         now: float,
+        progress: WorkflowProgress | None = None,
     ) -> None:
-        """``duration`` None: the step's end arrived without one and its start never came."""
+        """``duration`` None: the step's end arrived without one and its start never came.
+        ``progress``: the workflow's, if the caller found it in memory already."""
         workflow_id = key[0]
         agent_label = self._agent(agent)
         if duration is not None:
@@ -344,7 +356,9 @@ class WorkflowTracker:
                 error_type = self._error_type.kept(error_label, error_type)
         agent = self._agent.kept(agent_label, agent)
         step = StepRecord(key[1], agent, duration, success, error_type)
-        kept = self._progress(workflow_id, now).add_step(key[1], step)
+        if progress is None:
+            progress = self._progress(workflow_id, now)
+        kept = progress.add_step(key[1], step)
         if kept != "kept":
             self._steps.close(key)
         if kept == "max_steps":
@@ -355,13 +369,10 @@ class WorkflowTracker:
 
     # ---- approvals ----------------------------------------------------------------------
 
-    def _kept_approvals(self, workflow_id: str) -> Container[str]:
-        progress = self._known_progress(workflow_id)
-        return progress.kept_approvals if progress is not None else NOTHING_KEPT
-
     def _approval_requested(self, event: ApprovalRequested, ts: float, now: float) -> None:
         key = (event.workflow_id, event.approval_id)
-        kept = self._kept_approvals(event.workflow_id)
+        progress = self._known_progress(event.workflow_id)
+        kept = progress.kept_approvals if progress is not None else NOTHING_KEPT
         if not self._is_new_half(self._approvals, key, kept, "approval_requested", end=False):
             return
         resolution = self._approvals.take_end(key)
@@ -374,7 +385,8 @@ class WorkflowTracker:
 
     def _approval_resolved(self, event: ApprovalResolved, ts: float, now: float) -> None:
         key = (event.workflow_id, event.approval_id)
-        kept = self._kept_approvals(event.workflow_id)
+        progress = self._known_progress(event.workflow_id)
+        kept = progress.kept_approvals if progress is not None else NOTHING_KEPT
         if not self._is_new_half(self._approvals, key, kept, "approval_resolved", end=True):
             return
         request = self._approvals.take_start(key)
