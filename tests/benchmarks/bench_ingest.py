@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import statistics
@@ -121,17 +122,28 @@ def checkpoints(total: int) -> list[tuple[str, int, int]]:
 
 
 class CpuMeter:
-    """CPU seconds of a process (or of this one) at chosen event counts."""
+    """CPU seconds of a process (or of this one) at chosen event counts.
+
+    Another process's CPU time is the sum of its threads' run time in nanoseconds
+    (``/proc/PID/task/*/schedstat``): ``/proc/PID/stat`` counts 10 ms clock ticks, which is
+    0.17 µs per event over the first 60,000 events, 5 % of the figure. Threads that exited
+    in between are not counted (the sampler's short-lived statvfs threads: well under
+    0.01 µs per event)."""
 
     def __init__(self, pid: int | None) -> None:
         self._process = psutil.Process(pid) if pid else None
+        self._tasks = Path(f"/proc/{pid}/task")
         self.readings: dict[int, tuple[float, float]] = {}
 
     def cpu(self) -> float:
         if self._process is None:
             return time.process_time()
-        times = self._process.cpu_times()
-        return times.user + times.system
+        run_ns = 0
+        for schedstat in self._tasks.glob("*/schedstat"):
+            # a thread may end between the listing and the read
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                run_ns += int(schedstat.read_text().split()[0])
+        return run_ns / 1e9
 
     def mark(self, events: int) -> None:
         rss = (self._process or psutil.Process()).memory_info().rss / 2**20
