@@ -296,13 +296,7 @@ class WorkflowTracker:
             duration = max(0.0, end.ts - ts)
         agent = ended.agent or event.agent
         self._complete_step(
-            key,
-            agent,
-            duration,
-            success=ended.success,
-            error_type=ended.error_type,
-            now=now,
-            progress=progress,
+            key, agent, duration, ended.success, ended.error_type, now=now, progress=progress
         )
 
     def _step_finished(self, event: StepFinished, ts: float, now: float) -> None:
@@ -321,13 +315,7 @@ class WorkflowTracker:
             self._steps.put_end(key, Half(ts, now, ended))
             return
         self._complete_step(
-            key,
-            agent,
-            duration,
-            success=event.success,
-            error_type=event.error_type,
-            now=now,
-            progress=progress,
+            key, agent, duration, event.success, event.error_type, now=now, progress=progress
         )
 
     def _complete_step(
@@ -335,9 +323,9 @@ class WorkflowTracker:
         key: Key,
         agent: str,
         duration: float | None,
-        *,
         success: bool,
         error_type: str | None,
+        *,
         now: float,
         progress: WorkflowProgress | None = None,
     ) -> None:
@@ -427,12 +415,7 @@ class WorkflowTracker:
             ended = end.payload
             agent = ended.agent or UNKNOWN
             self._complete_step(
-                key,
-                agent,
-                None,
-                success=ended.success,
-                error_type=ended.error_type,
-                now=end.first_seen,
+                key, agent, None, ended.success, ended.error_type, now=end.first_seen
             )
         requests, resolutions = self._approvals.drain(deadline)
         self._out_of_order("approval_requested", len(requests))
