@@ -357,6 +357,29 @@ def test_a_completed_step_ignores_its_late_partner_and_repeats_kept_or_not(finis
     assert ([s.step_id for s in progress.steps], progress.completed_steps) == (["s0"], 2)
 
 
+@pytest.mark.parametrize("finished", [False, True])
+def test_a_resolved_approval_ignores_its_late_request_and_repeats_kept_or_not(finished):
+    """As for steps: a0 is kept in the workflow's details, a1 is not (max_steps_per_workflow)
+    and is remembered by the pair table."""
+    harness = Harness(parse_config("max_steps_per_workflow: 1"))
+    resolved = [
+        approval("resolved", 108.0, approval_id=f"a{n}", outcome="approved", wait_seconds=3.0)
+        for n in range(2)
+    ]
+    harness.send(wf_started(), *resolved, *([wf_finished()] if finished else []))
+    requests = [approval("requested", 105.0, approval_id=f"a{n}") for n in range(2)]
+    harness.send(*requests, *resolved)
+    assert harness.get("autobot_approval_wait_seconds_count", outcome="approved") == 2
+    assert harness.get("autobot_approvals_pending") == 0
+    assert harness.get("autobot_exporter_unmatched_events") == 0
+    for kind in ("approval_requested", "approval_resolved"):
+        assert harness.get("autobot_exporter_events_out_of_order_total", type=kind) == 0
+    progress = (
+        harness.tracker.get_finished("w1") if finished else harness.tracker.get_active("w1")
+    ).progress
+    assert progress.approval_wait_seconds == 3.0
+
+
 def test_records_share_one_copy_of_each_label_value_and_keep_overflowed_ones_as_sent():
     harness = Harness(parse_config("max_label_values: 1"))
     for wf in ("w1", "w2"):
