@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from exporter.config import Config, parse_config
 from exporter.workflows.events import AnyEvent, decode_events
 from exporter.workflows.metrics import SelfMetrics, WorkflowMetrics
+from exporter.workflows.records import WorkflowProgress
 from exporter.workflows.tracker import WorkflowTracker
 from tests.support.expectations import mismatches
 from tests.support.workload import build_workload
@@ -348,13 +349,22 @@ def test_a_completed_step_ignores_its_late_partner_and_repeats_kept_or_not(finis
     assert (
         harness.get("autobot_step_duration_seconds_count", agent="research", status="success") == 2
     )
-    assert harness.get("autobot_exporter_unmatched_events") == 0
-    for kind in ("step_started", "step_finished"):
-        assert harness.get("autobot_exporter_events_out_of_order_total", type=kind) == 0
-    progress = (
-        harness.tracker.get_finished("w1") if finished else harness.tracker.get_active("w1")
-    ).progress
+    assert_nothing_waits_or_is_out_of_order(harness, "step_started", "step_finished")
+    progress = progress_of(harness, "w1", finished)
     assert ([s.step_id for s in progress.steps], progress.completed_steps) == (["s0"], 2)
+
+
+def assert_nothing_waits_or_is_out_of_order(harness: Harness, *event_types: str) -> None:
+    assert harness.get("autobot_exporter_unmatched_events") == 0
+    for kind in event_types:
+        assert harness.get("autobot_exporter_events_out_of_order_total", type=kind) == 0
+
+
+def progress_of(harness: Harness, workflow_id: str, finished: bool) -> WorkflowProgress:
+    tracker = harness.tracker
+    record = tracker.get_finished(workflow_id) if finished else tracker.get_active(workflow_id)
+    assert record is not None
+    return record.progress
 
 
 @pytest.mark.parametrize("finished", [False, True])
@@ -371,13 +381,8 @@ def test_a_resolved_approval_ignores_its_late_request_and_repeats_kept_or_not(fi
     harness.send(*requests, *resolved)
     assert harness.get("autobot_approval_wait_seconds_count", outcome="approved") == 2
     assert harness.get("autobot_approvals_pending") == 0
-    assert harness.get("autobot_exporter_unmatched_events") == 0
-    for kind in ("approval_requested", "approval_resolved"):
-        assert harness.get("autobot_exporter_events_out_of_order_total", type=kind) == 0
-    progress = (
-        harness.tracker.get_finished("w1") if finished else harness.tracker.get_active("w1")
-    ).progress
-    assert progress.approval_wait_seconds == 3.0
+    assert_nothing_waits_or_is_out_of_order(harness, "approval_requested", "approval_resolved")
+    assert progress_of(harness, "w1", finished).approval_wait_seconds == 3.0
 
 
 def test_records_share_one_copy_of_each_label_value_and_keep_overflowed_ones_as_sent():
