@@ -1,7 +1,7 @@
 """Sustained ingest: CPU per event and RSS from the first events to far past every bounded
 window, over HTTP and in-process, each beside a reference from the same run.
 
-    python tests/benchmarks/bench_ingest.py [--events 2000000]
+    python tests/benchmarks/bench_ingest.py [--events 2000000] [--rounds 1]
 
 Workload: whole workflows (a start, 8 steps with ``duration_seconds``, a finish; unique
 ``event_id``s) in batches of 1000, sent over 4 keep-alive connections. The default config's
@@ -16,6 +16,9 @@ and the last 100,000 events:
   3. CPU per single-event POST (keep-alive), exporter vs the bare handler;
   4. /metrics latency after the load vs a bare handler GET;
   5. RSS idle vs a bare aiohttp + prometheus_client process.
+With ``--rounds N``, all of it N times, then the medians of the CPU figures and of each
+round's ratio to its own first 60,000 events: on a shared machine one round's ratio moves
+by 10-15 %.
 """
 
 from __future__ import annotations
@@ -237,20 +240,21 @@ def summary_ms(latencies: list[float]) -> str:
     return f"median {statistics.median(ordered):.2f} ms, p99 {p99:.2f} ms"
 
 
-def report(name: str, meter: CpuMeter, spans: list[tuple[str, int, int]], rss: bool) -> None:
+def report(name: str, meter: CpuMeter, spans: list[tuple[str, int, int]], rss: bool) -> list[float]:
+    """Print each span's CPU per event; returns them."""
     fresh = meter.per_event_us(spans[0][1], spans[0][2])
+    costs = []
     for label, start, end in spans:
         cost = meter.per_event_us(start, end)
+        costs.append(cost)
         memory = f", RSS {meter.rss(end):6.1f} MiB" if rss else ""
         print(f"  {name:22} {label:28} {cost:6.2f} µs/event ({cost / fresh:4.2f}x fresh){memory}")
+    return costs
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=2_000_000)
-    args = parser.parse_args()
-    total = args.events - args.events % (BATCH * CONNECTIONS)
-    spans = checkpoints(total)
+def one_round(total: int, spans: list[tuple[str, int, int]]) -> tuple[list[float], list[float]]:
+    """Measure and print every figure once; returns the CPU per event of each span, over
+    HTTP and in-process."""
     marks = {point for _, start, end in spans for point in (start, end)}
     assert all(point % (BATCH * CONNECTIONS) == 0 for point in marks), marks
     with tempfile.TemporaryDirectory() as directory:
@@ -284,11 +288,11 @@ def main() -> None:
         f"Python {sys.version.split()[0]}, {psutil.cpu_count()} CPUs"
     )
     print("batches over HTTP (exporter CPU from /proc):")
-    report("exporter", over_http, spans, rss=True)
+    http_costs = report("exporter", over_http, spans, rss=True)
     bare_cost = bare_meter.per_event_us(0, spans[0][2])
     print(f"  {'reference, bare aiohttp':22} {spans[0][0]:28} {bare_cost:6.2f} µs/event")
     print("decoded and applied in-process:")
-    report("direct calls", direct, spans, rss=False)
+    direct_costs = report("direct calls", direct, spans, rss=False)
     print(f"counted exactly: {finished == total // EVENTS_PER_WORKFLOW // 4} ({finished:,.0f})")
     print(
         f"single-event POST: {single:.0f} µs CPU; bare aiohttp handler {bare_single:.0f} µs "
@@ -299,6 +303,34 @@ def main() -> None:
         f"RSS idle {idle:.1f} MiB, after the load {over_http.rss(total):.1f} MiB; "
         f"bare aiohttp + prometheus_client idle {bare_idle:.1f} MiB ({idle / bare_idle:.2f}x)"
     )
+    return http_costs, direct_costs
+
+
+def medians(name: str, rounds: list[list[float]], spans: list[tuple[str, int, int]]) -> None:
+    """Per span, the median CPU per event and the median of each round's ratio to its own
+    first span (a round's steady state is compared with its own fresh start)."""
+    for index, (label, _, _) in enumerate(spans):
+        cost = statistics.median(costs[index] for costs in rounds)
+        ratio = statistics.median(costs[index] / costs[0] for costs in rounds)
+        print(f"  {name:22} {label:28} {cost:6.2f} µs/event ({ratio:4.2f}x fresh)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=2_000_000)
+    parser.add_argument("--rounds", type=int, default=1, help="repeat, then print medians")
+    args = parser.parse_args()
+    total = args.events - args.events % (BATCH * CONNECTIONS)
+    spans = checkpoints(total)
+    results = []
+    for number in range(1, args.rounds + 1):
+        if args.rounds > 1:
+            print(f"--- round {number} of {args.rounds}")
+        results.append(one_round(total, spans))
+    if args.rounds > 1:
+        print(f"--- medians over {args.rounds} rounds")
+        medians("exporter over HTTP", [http for http, _ in results], spans)
+        medians("direct calls", [direct for _, direct in results], spans)
 
 
 if __name__ == "__main__":
