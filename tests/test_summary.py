@@ -16,7 +16,7 @@ def finished(workflow_id: str, end_ts: float, duration: float, steps=()) -> Fini
         max_steps=100, budget=DetailBudget(1000, SelfMetrics(CollectorRegistry()))
     )
     for step in steps:
-        progress.add_step(step.step_id, step)
+        progress.add_step(step)
     return FinishedWorkflow(
         workflow_id=workflow_id,
         user_message="",

@@ -76,13 +76,13 @@ class WorkflowProgress:
     def approvals(self) -> Collection[ApprovalWait]:
         return self.kept_approvals.values()
 
-    def add_step(self, step_id: str, step: StepRecord) -> Kept:
+    def add_step(self, step: StepRecord) -> Kept:
         """Count the step; keep its details if max_steps and the budget allow."""
         if step.success:
             self.completed_steps += 1
         else:
             self.failed_steps += 1
-        return self._keep(self.kept_steps, step_id, step, "step")
+        return self._keep(self.kept_steps, step.step_id, step, "step")
 
     def add_approval(self, approval_id: str, approval: ApprovalWait) -> Kept:
         return self._keep(self.kept_approvals, approval_id, approval, "approval")

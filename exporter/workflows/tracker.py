@@ -346,7 +346,7 @@ class WorkflowTracker:
         step = StepRecord(key[1], agent, duration, success, error_type)
         if progress is None:
             progress = self._progress(workflow_id, now)
-        kept = progress.add_step(key[1], step)
+        kept = progress.add_step(step)
         if kept != "kept":
             self._steps.close(key)
         if kept == "max_steps":
@@ -369,7 +369,7 @@ class WorkflowTracker:
             self._metrics.approvals_pending.inc()
             return
         wait = max(0.0, resolution.ts - ts)
-        self._complete_approval(key, ApprovalWait(resolution.payload, wait), now)
+        self._complete_approval(key, ApprovalWait(resolution.payload, wait), now, progress)
 
     def _approval_resolved(self, event: ApprovalResolved, ts: float, now: float) -> None:
         key = (event.workflow_id, event.approval_id)
@@ -386,11 +386,16 @@ class WorkflowTracker:
         if wait is None:
             self._approvals.put_end(key, Half(ts, now, event.outcome))
             return
-        self._complete_approval(key, ApprovalWait(event.outcome, wait), now)
+        self._complete_approval(key, ApprovalWait(event.outcome, wait), now, progress)
 
-    def _complete_approval(self, key: Key, approval: ApprovalWait, now: float) -> None:
+    def _complete_approval(
+        self, key: Key, approval: ApprovalWait, now: float, progress: WorkflowProgress | None
+    ) -> None:
+        """``progress``: the workflow's, if the caller found it in memory already."""
         self._metrics.approval_wait(approval.outcome).observe(approval.wait_seconds)
-        kept = self._progress(key[0], now).add_approval(key[1], approval)
+        if progress is None:
+            progress = self._progress(key[0], now)
+        kept = progress.add_approval(key[1], approval)
         if kept != "kept":
             self._approvals.close(key)
         if kept == "max_steps":

@@ -17,7 +17,6 @@ full (what bench_ingest.py calls the first 60,000 events).
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import subprocess
 import sys
@@ -26,15 +25,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from exporter.config import Config
 from exporter.workflows.events import decode_events
-from exporter.workflows.metrics import SelfMetrics, WorkflowMetrics
-from exporter.workflows.tracker import WorkflowTracker
-from tests.benchmarks.bench_ingest import BATCH, FRESH, batch_body
+from tests.benchmarks.bench_ingest import BATCH, FRESH, batch_body, new_tracker
 
 L1 = "--D1=49152,12,64"
 LAST_LEVEL = "--LL=2097152,16,64"
@@ -43,12 +37,7 @@ POLL_SECONDS = 0.2
 
 def child(warm: int, measured: int, go: Path) -> None:
     """Warm up, say so on stderr, wait for ``go``, apply the measured batches, exit."""
-    config = Config()
-    registry = CollectorRegistry()
-    tracker = WorkflowTracker(
-        config, WorkflowMetrics(registry, config.buckets), SelfMetrics(registry)
-    )
-    gc.freeze()
+    tracker = new_tracker()
     bodies = [batch_body(n) for n in range(warm, warm + measured)]
     for n in range(warm):
         tracker.apply(decode_events(batch_body(n)).events)

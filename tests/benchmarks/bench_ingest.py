@@ -135,11 +135,11 @@ class CpuMeter:
 
     def __init__(self, pid: int | None) -> None:
         self._process = psutil.Process(pid) if pid else None
-        self._tasks = Path(f"/proc/{pid}/task")
+        self._tasks = Path(f"/proc/{pid}/task") if pid else None
         self.readings: dict[int, tuple[float, float]] = {}
 
     def cpu(self) -> float:
-        if self._process is None:
+        if self._tasks is None:
             return time.process_time()
         run_ns = 0
         for schedstat in self._tasks.glob("*/schedstat"):
@@ -181,13 +181,19 @@ async def send_batches(url: str, total: int, meter: CpuMeter, marks: set[int]) -
                 meter.mark(sent)
 
 
-def in_process(total: int, marks: set[int]) -> CpuMeter:
+def new_tracker() -> WorkflowTracker:
+    """A tracker on the default config, set up as the exporter's (bench_cache.py too)."""
     config = Config()
     registry = CollectorRegistry()
     tracker = WorkflowTracker(
         config, WorkflowMetrics(registry, config.buckets), SelfMetrics(registry)
     )
     gc.freeze()  # as the exporter does after start-up
+    return tracker
+
+
+def in_process(total: int, marks: set[int]) -> CpuMeter:
+    tracker = new_tracker()
     meter = CpuMeter(None)
     applied, cpu = 0, 0.0
     meter.readings[0] = (0.0, psutil.Process().memory_info().rss / 2**20)
