@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+from collections.abc import Callable
 from typing import get_args
 
 import msgspec
@@ -29,7 +30,11 @@ class FakeClock:
 
 
 class Harness:
-    def __init__(self, config: Config | None = None) -> None:
+    def __init__(
+        self,
+        config: Config | None = None,
+        resource_usage: Callable[[float, float], dict[str, float]] | None = None,
+    ) -> None:
         self.config = config or Config()
         self.registry = CollectorRegistry()
         self.clock = FakeClock()
@@ -38,6 +43,7 @@ class Harness:
             WorkflowMetrics(self.registry, self.config.buckets),
             SelfMetrics(self.registry),
             self.clock,
+            resource_usage,
         )
 
     def send(self, *events: dict) -> tuple[int, int]:
@@ -485,6 +491,27 @@ def test_a_record_that_never_started_returns_its_details_at_ttl():
     harness.tracker.expire()
     assert harness.tracker.get_active("ghost") is None
     assert harness.get("autobot_exporter_details_kept") == 0
+
+
+def test_the_sampled_usage_is_shared_and_a_workflows_own_samples_override_it():
+    """Workflows finishing over the same sampler passes share one mapping, not a copy each;
+    a sample of one of them, even after its finish, changes only that workflow's answer."""
+    sampled = {"sampled_points": 2, "cpu": 1.0}
+    harness = Harness(resource_usage=lambda start, end: sampled)
+    sample = {"type": "resource_sample", "workflow_id": "w1"}
+    harness.send(
+        wf_started("w1"),
+        wf_started("w2"),
+        sample | {"data": {"gpu": 5.0}},
+        wf_finished("w1"),
+        wf_finished("w2"),
+        sample | {"data": {"cpu": 9.0}},
+    )
+    first, second = (harness.tracker.get_finished(w).progress for w in ("w1", "w2"))
+    assert first.usage == {"sampled_points": 2, "cpu": 9.0, "gpu": 5.0}
+    assert second.usage == {"sampled_points": 2, "cpu": 1.0}
+    assert first.sampled_usage is second.sampled_usage is sampled
+    assert sampled == {"sampled_points": 2, "cpu": 1.0}
 
 
 def test_a_full_budget_still_updates_resource_keys_already_kept():

@@ -22,7 +22,7 @@ TRENDS_KEPT = 100
 
 def metric_points(progress: WorkflowProgress, finished: bool) -> int:
     ran = progress.completed_steps + progress.failed_steps
-    points = 1 + ran + len(progress.approvals) + len(progress.resource_usage)
+    points = 1 + ran + len(progress.approvals) + len(progress.usage)
     return points + (2 if finished else 0)
 
 

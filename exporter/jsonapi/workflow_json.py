@@ -49,7 +49,7 @@ def running_view(record: ActiveWorkflow, now: float) -> dict[str, Any]:
         "agents_involved": list(record.agents_involved),
         "start_time": iso_time(record.start_ts),
         "approval_wait_time_ms": to_ms(progress.approval_wait_seconds),
-        "resource_usage": dict(progress.resource_usage),
+        "resource_usage": progress.usage,
     }
 
 
@@ -76,7 +76,7 @@ def finished_view(finished: FinishedWorkflow) -> dict[str, Any]:
         "approval_wait_time_ms": to_ms(progress.approval_wait_seconds),
         "error_count": progress.failed_steps,
         "success_rate": round(100.0 * progress.success_ratio, 2),
-        "resource_usage": dict(progress.resource_usage),
+        "resource_usage": progress.usage,
         "status": finished.status,
         "labels": {
             "complexity": finished.complexity,

@@ -65,6 +65,11 @@ class WorkflowProgress:
     kept_approvals: dict[str, ApprovalWait] = field(default_factory=dict)
     """approval_id -> the approval, in the order they were resolved."""
     resource_usage: dict[str, float] = field(default_factory=dict)
+    """Latest value per key of the workflow's own resource samples."""
+    sampled_usage: Mapping[str, float] | None = None
+    """What the sampler saw while the workflow ran, set at its finish: one mapping shared
+    by the workflows that finished over the same passes (not a copy per workflow), never
+    changed."""
     kept: int = 0
     """Units of the budget this workflow holds, returned by release()."""
 
@@ -116,6 +121,11 @@ class WorkflowProgress:
         """Return this workflow's units: it leaves memory."""
         self.budget.release(self.kept)
         self.kept = 0
+
+    @property
+    def usage(self) -> dict[str, float]:
+        """The sampler's figures, overridden by the workflow's own samples."""
+        return {**(self.sampled_usage or {}), **self.resource_usage}
 
     @property
     def approval_wait_seconds(self) -> float:

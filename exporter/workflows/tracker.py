@@ -473,8 +473,7 @@ class WorkflowTracker:
                 duration, record.workflow_id, self._clock()
             )
             if self._resource_usage is not None:
-                sampled = self._resource_usage(record.start_ts, end_ts)
-                record.progress.resource_usage = sampled | record.progress.resource_usage
+                record.progress.sampled_usage = self._resource_usage(record.start_ts, end_ts)
         self._remember(
             FinishedWorkflow(
                 workflow_id=record.workflow_id,
