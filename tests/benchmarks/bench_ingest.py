@@ -8,33 +8,40 @@ Workload: whole workflows (a start, 8 steps with ``duration_seconds``, a finish;
 largest window is 100,000 (``dedup_window``, ``max_pending_pairs``; ``max_history`` holds
 10,000 workflows = 100,000 events), so 2,000,000 events turn every window over 20 times.
 
-Figures, for the first 60,000 events, the 100,000 events before 5x the largest window,
-and the last 100,000 events:
-  1. exporter CPU per event over HTTP (read from /proc), and RSS;
+Figures:
+  1. exporter CPU per event over HTTP (read from /proc), and RSS, for the first 60,000
+     events, the 100,000 events before 5x the largest window, and the last 100,000 events;
      reference: a bare aiohttp handler that reads the same bodies and answers 202;
-  2. CPU per event decoded and applied by direct calls in this process;
-  3. CPU per single-event POST (keep-alive), exporter vs the bare handler;
-  4. /metrics latency after the load vs a bare handler GET;
-  5. RSS idle vs a bare aiohttp + prometheus_client process.
-With ``--rounds N``, all of it N times, then the medians of the CPU figures and of each
-round's ratio to its own first 60,000 events: on a shared machine one round's ratio moves
-by 10-15 %.
+  2. at every 200,000 events, the exporter's CPU per event over its next 60,000 events
+     against a new exporter's over its first 60,000, the two fed in turn, a few batches
+     each, so that both are measured in the same seconds: the steady state against a fresh
+     start at any point of the run, as a ratio that holds however fast the machine runs;
+  3. 1 and 2 again for events decoded and applied by direct calls, in processes of their
+     own (a new process's heap holds nothing but the tracker);
+  4. CPU per single-event POST (keep-alive), exporter vs the bare handler;
+  5. /metrics latency after the load vs a bare handler GET;
+  6. RSS idle vs a bare aiohttp + prometheus_client process.
+With ``--rounds N``, all of it N times, then the medians.
 """
 
 from __future__ import annotations
 
+import abc
 import argparse
 import asyncio
 import contextlib
 import gc
 import json
+import multiprocessing
 import statistics
 import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import NamedTuple
 
 import aiohttp
 import psutil
@@ -55,6 +62,7 @@ CONNECTIONS = 4
 FRESH = 60_000
 LARGEST_WINDOW = 100_000
 SPAN = 100_000
+PAIRED_EVERY = 200_000
 SINGLE_POSTS = 4000
 SCRAPES = 100
 COMPLEXITIES = ("simple", "research", "install", "complex")
@@ -124,61 +132,153 @@ def checkpoints(total: int) -> list[tuple[str, int, int]]:
     ]
 
 
-class CpuMeter:
-    """CPU seconds of a process (or of this one) at chosen event counts.
+def process_cpu_seconds(pid: int) -> float:
+    """Another process's CPU time: the sum of its threads' run time in nanoseconds
+    (``/proc/PID/task/*/schedstat``). ``/proc/PID/stat`` counts 10 ms clock ticks, which is
+    0.17 µs per event over 60,000 events, 5 % of the figure. Threads that exited in between
+    are not counted (the sampler's short-lived statvfs threads: well under 0.01 µs per
+    event)."""
+    run_ns = 0
+    for schedstat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        # a thread may end between the listing and the read
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            run_ns += int(schedstat.read_text().split()[0])
+    return run_ns / 1e9
 
-    Another process's CPU time is the sum of its threads' run time in nanoseconds
-    (``/proc/PID/task/*/schedstat``): ``/proc/PID/stat`` counts 10 ms clock ticks, which is
-    0.17 µs per event over the first 60,000 events, 5 % of the figure. Threads that exited
-    in between are not counted (the sampler's short-lived statvfs threads: well under
-    0.01 µs per event)."""
 
-    def __init__(self, pid: int | None) -> None:
-        self._process = psutil.Process(pid) if pid else None
-        self._tasks = Path(f"/proc/{pid}/task") if pid else None
-        self.readings: dict[int, tuple[float, float]] = {}
+class Feed(abc.ABC):
+    """Sends this benchmark's batches, in order, to one consumer; adds up the consumer's
+    CPU time over them, and notes (CPU seconds, RSS MiB) at the event counts in ``marks``."""
 
-    def cpu(self) -> float:
-        if self._tasks is None:
-            return time.process_time()
-        run_ns = 0
-        for schedstat in self._tasks.glob("*/schedstat"):
-            # a thread may end between the listing and the read
-            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-                run_ns += int(schedstat.read_text().split()[0])
-        return run_ns / 1e9
+    def __init__(self, pid: int, marks: set[int]) -> None:
+        self._process = psutil.Process(pid)
+        self._marks = marks
+        self.sent = 0
+        self.cpu_seconds = 0.0
+        self.readings: dict[int, tuple[float, float]] = {0: (0.0, self.rss())}
 
-    def mark(self, events: int) -> None:
-        rss = (self._process or psutil.Process()).memory_info().rss / 2**20
-        self.readings[events] = (self.cpu(), rss)
+    async def step(self) -> None:
+        self.cpu_seconds += await self._send()
+        if self.sent in self._marks:
+            self.readings[self.sent] = (self.cpu_seconds, self.rss())
+
+    @abc.abstractmethod
+    async def _send(self) -> float:
+        """Send the next batches, count them in ``sent``; the CPU seconds they took."""
+
+    def rss(self) -> float:
+        return self._process.memory_info().rss / 2**20
 
     def per_event_us(self, start: int, end: int) -> float:
         return (self.readings[end][0] - self.readings[start][0]) / (end - start) * 1e6
 
-    def rss(self, events: int) -> float:
-        return self.readings[events][1]
+
+class HttpFeed(Feed):
+    """POSTs CONNECTIONS batches at a time, over keep-alive connections, to a server."""
+
+    def __init__(self, session: aiohttp.ClientSession, url: str, pid: int, marks: set[int]) -> None:
+        super().__init__(pid, marks)
+        self._session, self._url, self._pid = session, url + "/api/v1/events", pid
+
+    async def _send(self) -> float:
+        bodies = [batch_body(self.sent // BATCH + n) for n in range(CONNECTIONS)]
+        began = process_cpu_seconds(self._pid)
+        await asyncio.gather(*(self._post(body) for body in bodies))
+        self.sent += CONNECTIONS * BATCH
+        return process_cpu_seconds(self._pid) - began
+
+    async def _post(self, body: bytes) -> None:
+        headers = {"Content-Type": "application/json"}
+        async with self._session.post(self._url, data=body, headers=headers) as reply:
+            assert reply.status == 202, await reply.text()
 
 
-async def send_batches(url: str, total: int, meter: CpuMeter, marks: set[int]) -> None:
-    """Batches in order over CONNECTIONS connections; marks taken between batches, with
-    nothing in flight."""
-    headers = {"Content-Type": "application/json"}
-    connector = aiohttp.TCPConnector(limit=CONNECTIONS)
+def apply_batches(connection: Connection) -> None:
+    """In a new process (so that its heap holds nothing else): a tracker applies the batches
+    asked for; the answer is the CPU seconds each took to decode and apply."""
+    tracker = new_tracker()
+    while (number := connection.recv()) is not None:
+        body = batch_body(number)  # built outside the measured time
+        began = time.process_time()
+        tracker.apply(decode_events(body).events)
+        connection.send(time.process_time() - began)
+
+
+class TrackerFeed(Feed, contextlib.AbstractContextManager["TrackerFeed"]):
+    """Direct calls, one batch at a time, in a new Python process (``apply_batches``)."""
+
+    def __init__(self, marks: set[int]) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._connection, theirs = context.Pipe()
+        self._worker = context.Process(target=apply_batches, args=(theirs,))
+        self._worker.start()
+        super().__init__(self._worker.pid or 0, marks)
+
+    async def _send(self) -> float:
+        self._connection.send(self.sent // BATCH)
+        self.sent += BATCH
+        return float(self._connection.recv())
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._connection.send(None)
+        self._worker.join()
+
+
+class Paired(NamedTuple):
+    """The long-lived consumer's CPU per event over FRESH events from ``at`` on, and a new
+    consumer's over its first FRESH events, fed in turn with it in the same seconds."""
+
+    at: int
+    steady_us: float
+    fresh_us: float
+
+
+async def feed_all(
+    steady: Feed, total: int, new_fresh: Callable[[], contextlib.AbstractContextManager[Feed]]
+) -> list[Paired]:
+    """Send ``total`` events to ``steady``; from every PAIRED_EVERY events on, feed a new
+    consumer its first FRESH events in turn with it. The ratio of the two then holds however
+    fast this shared machine runs at the time (it moves by 10-15 % between minutes)."""
+    pairs = []
+    while steady.sent < total:
+        if steady.sent % PAIRED_EVERY or steady.sent + FRESH > total:
+            await steady.step()
+            continue
+        at, before = steady.sent, steady.cpu_seconds
+        with new_fresh() as fresh:
+            while fresh.sent < FRESH:
+                await steady.step()
+                await fresh.step()
+        steady_us = (steady.cpu_seconds - before) / (steady.sent - at) * 1e6
+        pairs.append(Paired(at, steady_us, fresh.cpu_seconds / fresh.sent * 1e6))
+    return pairs
+
+
+async def over_http(
+    url: str, pid: int, total: int, marks: set[int], directory: Path
+) -> tuple[Feed, list[Paired]]:
+    connector = aiohttp.TCPConnector(limit=2 * CONNECTIONS)
     async with aiohttp.ClientSession(connector=connector) as session:
 
-        async def post(body: bytes) -> None:
-            async with session.post(url + "/api/v1/events", data=body, headers=headers) as reply:
-                assert reply.status == 202, await reply.text()
+        @contextlib.contextmanager
+        def new_exporter() -> Iterator[Feed]:
+            exporter = Exporter(directory)
+            try:
+                yield HttpFeed(session, exporter.url, exporter.process.pid, set())
+            finally:
+                exporter.stop()
 
-        sent = 0
-        meter.mark(0)
-        while sent < total:
-            group = min(CONNECTIONS, (total - sent) // BATCH)
-            bodies = [batch_body(sent // BATCH + n) for n in range(group)]
-            await asyncio.gather(*(post(body) for body in bodies))
-            sent += group * BATCH
-            if sent in marks:
-                meter.mark(sent)
+        steady = HttpFeed(session, url, pid, marks)
+        return steady, await feed_all(steady, total, new_exporter)
+
+
+async def bare_handler(url: str, pid: int) -> float:
+    """CPU per event of the bare aiohttp handler over FRESH events."""
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONNECTIONS)) as session:
+        feed = HttpFeed(session, url, pid, {FRESH})
+        while feed.sent < FRESH:
+            await feed.step()
+        return feed.per_event_us(0, FRESH)
 
 
 def new_tracker() -> WorkflowTracker:
@@ -192,20 +292,9 @@ def new_tracker() -> WorkflowTracker:
     return tracker
 
 
-def in_process(total: int, marks: set[int]) -> CpuMeter:
-    tracker = new_tracker()
-    meter = CpuMeter(None)
-    applied, cpu = 0, 0.0
-    meter.readings[0] = (0.0, psutil.Process().memory_info().rss / 2**20)
-    for number in range(total // BATCH):
-        body = batch_body(number)  # built outside the measured time
-        began = time.process_time()
-        tracker.apply(decode_events(body).events)
-        cpu += time.process_time() - began
-        applied += BATCH
-        if applied in marks:
-            meter.readings[applied] = (cpu, psutil.Process().memory_info().rss / 2**20)
-    return meter
+def in_process(total: int, marks: set[int]) -> tuple[Feed, list[Paired]]:
+    with TrackerFeed(marks) as steady:
+        return steady, asyncio.run(feed_all(steady, total, lambda: TrackerFeed(set())))
 
 
 async def single_posts_cpu_us(url: str, pid: int, seed: int) -> float:
@@ -213,7 +302,6 @@ async def single_posts_cpu_us(url: str, pid: int, seed: int) -> float:
         json.dumps({"type": "workflow_started", "workflow_id": f"single-{seed}-{n}"}).encode()
         for n in range(SINGLE_POSTS)
     )
-    meter = CpuMeter(pid)
     headers = {"Content-Type": "application/json"}
 
     async def worker(session: aiohttp.ClientSession, work: Iterator[bytes]) -> None:
@@ -223,10 +311,9 @@ async def single_posts_cpu_us(url: str, pid: int, seed: int) -> float:
                 await reply.read()
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=8)) as session:
-        meter.mark(0)
+        began = process_cpu_seconds(pid)
         await asyncio.gather(*(worker(session, bodies) for _ in range(8)))
-        meter.mark(SINGLE_POSTS)
-    return meter.per_event_us(0, SINGLE_POSTS)
+        return (process_cpu_seconds(pid) - began) / SINGLE_POSTS * 1e6
 
 
 async def get_latencies_ms(url: str, count: int) -> list[float]:
@@ -246,21 +333,44 @@ def summary_ms(latencies: list[float]) -> str:
     return f"median {statistics.median(ordered):.2f} ms, p99 {p99:.2f} ms"
 
 
-def report(name: str, meter: CpuMeter, spans: list[tuple[str, int, int]], rss: bool) -> list[float]:
-    """Print each span's CPU per event; returns them."""
-    fresh = meter.per_event_us(spans[0][1], spans[0][2])
+class Figures(NamedTuple):
+    """One round's CPU per event in each span, and its paired ratios in steady state."""
+
+    spans_us: list[float]
+    worst_pair: float
+    median_pair: float
+
+
+def report(
+    name: str, feed: Feed, pairs: list[Paired], spans: list[tuple[str, int, int]], rss: bool
+) -> Figures:
+    """Print each span's CPU per event, then each pair; returns the figures."""
+    fresh = feed.per_event_us(spans[0][1], spans[0][2])
     costs = []
     for label, start, end in spans:
-        cost = meter.per_event_us(start, end)
+        cost = feed.per_event_us(start, end)
         costs.append(cost)
-        memory = f", RSS {meter.rss(end):6.1f} MiB" if rss else ""
-        print(f"  {name:22} {label:28} {cost:6.2f} µs/event ({cost / fresh:4.2f}x fresh){memory}")
-    return costs
+        memory = f", RSS {feed.readings[end][1]:6.1f} MiB" if rss else ""
+        print(
+            f"  {name:22} {label:28} {cost:6.2f} µs/event ({cost / fresh:4.2f}x first 60k){memory}"
+        )
+    print(f"  fed in turn with a new one (its first {FRESH // 1000}k events, the same seconds):")
+    for pair in pairs:
+        print(
+            f"    from {pair.at // 1000:>5}k: {pair.steady_us:5.2f} against {pair.fresh_us:5.2f}"
+            f" µs/event ({pair.steady_us / pair.fresh_us:4.2f}x)"
+        )
+    steady = [pair.steady_us / pair.fresh_us for pair in pairs if pair.at >= LARGEST_WINDOW]
+    figures = Figures(costs, max(steady), statistics.median(steady))
+    print(
+        f"    past the largest window: highest {figures.worst_pair:4.2f}x, "
+        f"median {figures.median_pair:4.2f}x"
+    )
+    return figures
 
 
-def one_round(total: int, spans: list[tuple[str, int, int]]) -> tuple[list[float], list[float]]:
-    """Measure and print every figure once; returns the CPU per event of each span, over
-    HTTP and in-process."""
+def one_round(total: int, spans: list[tuple[str, int, int]]) -> tuple[Figures, Figures]:
+    """Measure and print every figure once; returns the figures over HTTP and in-process."""
     marks = {point for _, start, end in spans for point in (start, end)}
     assert all(point % (BATCH * CONNECTIONS) == 0 for point in marks), marks
     with tempfile.TemporaryDirectory() as directory:
@@ -274,10 +384,10 @@ def one_round(total: int, spans: list[tuple[str, int, int]]) -> tuple[list[float
             bare.wait_ready(bare_url + "/-/ready")
             idle = psutil.Process(exporter.process.pid).memory_info().rss / 2**20
             bare_idle = psutil.Process(bare.process.pid).memory_info().rss / 2**20
-            over_http = CpuMeter(exporter.process.pid)
-            asyncio.run(send_batches(exporter.url, total, over_http, marks))
-            bare_meter = CpuMeter(bare.process.pid)
-            asyncio.run(send_batches(bare_url, spans[0][2], bare_meter, {spans[0][2]}))
+            http, http_pairs = asyncio.run(
+                over_http(exporter.url, exporter.process.pid, total, marks, Path(directory))
+            )
+            bare_cost = asyncio.run(bare_handler(bare_url, bare.process.pid))
             single = asyncio.run(single_posts_cpu_us(exporter.url, exporter.process.pid, 1))
             bare_single = asyncio.run(single_posts_cpu_us(bare_url, bare.process.pid, 2))
             scrape = asyncio.run(get_latencies_ms(exporter.url + "/metrics", SCRAPES))
@@ -288,17 +398,16 @@ def one_round(total: int, spans: list[tuple[str, int, int]]) -> tuple[list[float
         finally:
             exporter.stop()
             bare.stop()
-    direct = in_process(total, marks)
+    direct, direct_pairs = in_process(total, marks)
     print(
         f"{total:,} events in batches of {BATCH} over {CONNECTIONS} connections; "
         f"Python {sys.version.split()[0]}, {psutil.cpu_count()} CPUs"
     )
     print("batches over HTTP (exporter CPU from /proc):")
-    http_costs = report("exporter", over_http, spans, rss=True)
-    bare_cost = bare_meter.per_event_us(0, spans[0][2])
+    http_figures = report("exporter", http, http_pairs, spans, rss=True)
     print(f"  {'reference, bare aiohttp':22} {spans[0][0]:28} {bare_cost:6.2f} µs/event")
-    print("decoded and applied in-process:")
-    direct_costs = report("direct calls", direct, spans, rss=False)
+    print("decoded and applied by direct calls, in a process of their own:")
+    direct_figures = report("direct calls", direct, direct_pairs, spans, rss=False)
     print(f"counted exactly: {finished == total // EVENTS_PER_WORKFLOW // 4} ({finished:,.0f})")
     print(
         f"single-event POST: {single:.0f} µs CPU; bare aiohttp handler {bare_single:.0f} µs "
@@ -306,19 +415,27 @@ def one_round(total: int, spans: list[tuple[str, int, int]]) -> tuple[list[float
     )
     print(f"/metrics after the load: {summary_ms(scrape)}; bare GET {summary_ms(bare_get)}")
     print(
-        f"RSS idle {idle:.1f} MiB, after the load {over_http.rss(total):.1f} MiB; "
+        f"RSS idle {idle:.1f} MiB, after the load {http.readings[total][1]:.1f} MiB; "
         f"bare aiohttp + prometheus_client idle {bare_idle:.1f} MiB ({idle / bare_idle:.2f}x)"
     )
-    return http_costs, direct_costs
+    return http_figures, direct_figures
 
 
-def medians(name: str, rounds: list[list[float]], spans: list[tuple[str, int, int]]) -> None:
+def medians(name: str, rounds: list[Figures], spans: list[tuple[str, int, int]]) -> None:
     """Per span, the median CPU per event and the median of each round's ratio to its own
-    first span (a round's steady state is compared with its own fresh start)."""
+    first span; then the medians of the rounds' paired ratios."""
     for index, (label, _, _) in enumerate(spans):
-        cost = statistics.median(costs[index] for costs in rounds)
-        ratio = statistics.median(costs[index] / costs[0] for costs in rounds)
-        print(f"  {name:22} {label:28} {cost:6.2f} µs/event ({ratio:4.2f}x fresh)")
+        cost = statistics.median(figures.spans_us[index] for figures in rounds)
+        ratio = statistics.median(
+            figures.spans_us[index] / figures.spans_us[0] for figures in rounds
+        )
+        print(f"  {name:22} {label:28} {cost:6.2f} µs/event ({ratio:4.2f}x first 60k)")
+    worst = statistics.median(figures.worst_pair for figures in rounds)
+    typical = statistics.median(figures.median_pair for figures in rounds)
+    print(
+        f"    fed in turn with a new one, past the largest window: "
+        f"highest {worst:4.2f}x, median {typical:4.2f}x"
+    )
 
 
 def main() -> None:
