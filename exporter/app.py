@@ -19,7 +19,7 @@ from exporter.jsonapi import (
     system_routes,
     workflow_routes,
 )
-from exporter.jsonapi.system_json import WorkflowResourceUsage
+from exporter.jsonapi.workflow_usage import WorkflowResourceUsage
 from exporter.statuspage import routes as status_routes
 from exporter.statuspage.data import StatusCache
 from exporter.statuspage.routes import STATUS_CACHE

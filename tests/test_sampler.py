@@ -76,9 +76,22 @@ def test_workflow_window_uses_passes_inside_else_the_one_just_before():
     windowed = sampler("collection_interval: 5s\n")
     for timestamp in (100.0, 105.0, 110.0):
         windowed.record(Snapshot(timestamp=timestamp))
-    assert [s.timestamp for s in windowed.between(104, 111)] == [105.0, 110.0]
-    assert [s.timestamp for s in windowed.between(111, 112)] == [110.0]
-    assert windowed.between(200, 201) == []
+    assert windowed.pass_numbers(104, 111) == range(1, 3)
+    assert windowed.pass_numbers(111, 112) == range(2, 3)
+    assert windowed.pass_numbers(200, 201) == range(0)
+    assert [s.timestamp for s in windowed.passes(range(1, 3))] == [105.0, 110.0]
+
+
+def test_pass_numbers_go_on_past_the_ring_buffer():
+    """A pass keeps its number when older ones leave the ring; passes() gives only those
+    still held."""
+    ring = sampler("collection_interval: 1s\nresource_history: 3s\n")
+    for timestamp in range(10):
+        ring.record(Snapshot(timestamp=float(timestamp)))
+    assert ring.recorded == 10
+    assert ring.pass_numbers(7.5, 9) == range(8, 10)
+    assert ring.pass_numbers(0, 9) == range(7, 10)
+    assert [s.timestamp for s in ring.passes(range(5, 9))] == [7.0, 8.0]
 
 
 def test_is_stale_without_recent_passes():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import get_args
 
 import msgspec
@@ -33,7 +33,7 @@ class Harness:
     def __init__(
         self,
         config: Config | None = None,
-        resource_usage: Callable[[float, float], dict[str, float]] | None = None,
+        resource_usage: Callable[[float, float], Mapping[str, float] | None] | None = None,
     ) -> None:
         self.config = config or Config()
         self.registry = CollectorRegistry()

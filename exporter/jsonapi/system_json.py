@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from exporter.system.health import HealthReport
-from exporter.system.sampler import Sampler
 from exporter.system.snapshot import Snapshot
 from exporter.units import iso_time, percentile, to_percent
 
@@ -15,7 +14,7 @@ NO_RESOURCE_DATA = "No resource data in time window"
 DISK_PERCENT_BASIS = "used / (used + available), as df shows (the original: used / total)"
 
 
-def _to_mb(value: float) -> float:
+def to_mb(value: float) -> float:
     return round(value / MB, 2)
 
 
@@ -24,7 +23,15 @@ def _percent(ratio: float | None) -> float | None:
 
 
 def _mb(value: float | None) -> float | None:
-    return None if value is None else _to_mb(value)
+    return None if value is None else to_mb(value)
+
+
+def system_cpu_ratio(snapshot: Snapshot) -> float | None:
+    return snapshot.cpu.ratio if snapshot.cpu else None
+
+
+def system_memory_ratio(snapshot: Snapshot) -> float | None:
+    return snapshot.memory.ratio if snapshot.memory else None
 
 
 def autobot_cpu_ratio(snapshot: Snapshot) -> float | None:
@@ -142,57 +149,12 @@ def resource_summary(snapshots: Iterable[Snapshot], minutes: int) -> dict[str, A
         "time_window_minutes": minutes,
         "data_points": len(points),
         "system": {
-            "cpu": _stats(
-                _series(points, lambda s: s.cpu.ratio if s.cpu else None), "percent", to_percent
-            ),
-            "memory": _stats(
-                _series(points, lambda s: s.memory.ratio if s.memory else None),
-                "percent",
-                to_percent,
-            ),
+            "cpu": _stats(_series(points, system_cpu_ratio), "percent", to_percent),
+            "memory": _stats(_series(points, system_memory_ratio), "percent", to_percent),
             "disk": _stats(_series(points, _main_disk_ratio), "percent", to_percent),
         },
         "autobot": {
-            "memory": _stats(_series(points, autobot_resident_bytes), "mb", _to_mb),
+            "memory": _stats(_series(points, autobot_resident_bytes), "mb", to_mb),
             "cpu": _stats(_series(points, autobot_cpu_ratio), "percent", to_percent),
         },
     }
-
-
-class WorkflowResourceUsage:
-    """``workflow_resource_usage`` of the sampler's passes during [start, end], for the
-    tracker at every finish. The result of the latest range of passes is kept: workflows
-    finishing within one collection_interval mostly share it (a batch of short workflows
-    computed it a thousand times over). The answer is shared: read it, do not change it."""
-
-    def __init__(self, sampler: Sampler) -> None:
-        self._sampler = sampler
-        self._range: tuple[float, float, int] | None = None
-        self._usage: dict[str, float] = {}
-
-    def __call__(self, start: float, end: float) -> dict[str, float]:
-        snapshots = self._sampler.between(start, end)
-        passes = (
-            (snapshots[0].timestamp, snapshots[-1].timestamp, len(snapshots)) if snapshots else None
-        )
-        if passes != self._range:
-            self._range, self._usage = passes, workflow_resource_usage(snapshots)
-        return self._usage
-
-
-def workflow_resource_usage(snapshots: list[Snapshot]) -> dict[str, float]:
-    """Average and peak of the system and the AutoBot groups over a workflow's samples."""
-    if not snapshots:
-        return {}
-    usage: dict[str, float] = {"sampled_points": len(snapshots)}
-    for name, read, scale in (
-        ("system_cpu_percent", lambda s: s.cpu.ratio if s.cpu else None, to_percent),
-        ("system_memory_percent", lambda s: s.memory.ratio if s.memory else None, to_percent),
-        ("autobot_cpu_percent", autobot_cpu_ratio, to_percent),
-        ("autobot_memory_mb", autobot_resident_bytes, _to_mb),
-    ):
-        values = _series(snapshots, read)
-        if values:
-            usage[f"{name}_avg"] = scale(sum(values) / len(values))
-            usage[f"{name}_max"] = scale(max(values))
-    return usage

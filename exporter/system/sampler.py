@@ -36,10 +36,6 @@ FIRST_CPU_DELTA_SECONDS = 1.0
 """The second pass comes this soon after the first, so CPU ratios exist early."""
 
 
-def _timestamp(snapshot: Snapshot) -> float:
-    return snapshot.timestamp
-
-
 class Sampler:
     def __init__(
         self,
@@ -57,12 +53,22 @@ class Sampler:
         self._filesystems = FilesystemReader(config.filesystem, ps)
         self._groups = ProcessGroupScanner(config.process_groups, ps, own_pid)
         self._history: deque[Snapshot] = deque(maxlen=config.resource_history_samples)
+        self._timestamps: deque[float] = deque(maxlen=config.resource_history_samples)
+        """The passes' timestamps, bisected without a Python call per step."""
         self._log_once = LogOnce(log)
         self.failures: Counter[str] = Counter()
         """Failed passes since start, by piece."""
         self.latest: Snapshot | None = None
+        self.recorded = 0
+        """Passes recorded since start: the number the next one gets (the ring buffer holds
+        the latest ``resource_history_samples``)."""
         self.active = True
         """False while monitoring is stopped through the API: no passes, no system families."""
+
+    @property
+    def capacity(self) -> int:
+        """Passes the ring buffer holds: resource_history / collection_interval."""
+        return self._config.resource_history_samples
 
     @property
     def skipped_processes(self) -> Counter[str]:
@@ -70,21 +76,31 @@ class Sampler:
 
     def history(self, since: float | None = None) -> Iterator[Snapshot]:
         """Snapshots in time order, optionally only those taken at or after ``since``."""
-        first = 0 if since is None else bisect.bisect_left(self._history, since, key=_timestamp)
+        first = 0 if since is None else bisect.bisect_left(self._timestamps, since)
         return itertools.islice(self._history, first, None)
 
-    def between(self, start: float, end: float) -> list[Snapshot]:
-        """Passes taken during [start, end]; for a workflow shorter than one interval, the
-        pass just before its end. Called at every workflow finish, so it bisects."""
-        first = bisect.bisect_left(self._history, start, key=_timestamp)
-        after_end = bisect.bisect_right(self._history, end, key=_timestamp)
+    def pass_numbers(self, start: float, end: float) -> range:
+        """Numbers of the passes taken during [start, end]; for a workflow shorter than one
+        interval, the pass just before its end. Called at every workflow finish, so it
+        bisects."""
+        oldest = self.recorded - len(self._history)
+        first = bisect.bisect_left(self._timestamps, start)
+        after_end = bisect.bisect_right(self._timestamps, end)
         if after_end > first:
-            return list(itertools.islice(self._history, first, after_end))
-        if after_end and end - self._history[after_end - 1].timestamp <= (
+            return range(oldest + first, oldest + after_end)
+        if after_end and end - self._timestamps[after_end - 1] <= (
             self._config.collection_interval
         ):
-            return [self._history[after_end - 1]]
-        return []
+            return range(oldest + after_end - 1, oldest + after_end)
+        return range(0)
+
+    def passes(self, numbers: range) -> list[Snapshot]:
+        """The passes of these numbers that the ring buffer still holds, oldest first."""
+        oldest = self.recorded - len(self._history)
+        return [
+            self._history[number - oldest]
+            for number in range(max(numbers.start, oldest), numbers.stop)
+        ]
 
     def _piece(
         self, name: str, results: dict[str, CollectorResult], read: Callable[[], T]
@@ -128,6 +144,8 @@ class Sampler:
         """Publish a pass (on the event loop, the only reader)."""
         self.latest = snapshot
         self._history.append(snapshot)
+        self._timestamps.append(snapshot.timestamp)
+        self.recorded += 1
 
     async def run(self) -> None:
         """Sample until cancelled; passes are skipped while monitoring is stopped."""

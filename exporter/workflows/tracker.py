@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Container, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from typing import Any, get_args
 
 from autobot_exporter_client.log_once import LogOnce
@@ -71,7 +71,7 @@ class WorkflowTracker:
         metrics: WorkflowMetrics,
         self_metrics: SelfMetrics,
         clock: Callable[[], float] = time.time,
-        resource_usage: Callable[[float, float], dict[str, float]] | None = None,
+        resource_usage: Callable[[float, float], Mapping[str, float] | None] | None = None,
     ) -> None:
         """``resource_usage(start, end)`` gives what the sampler saw during a workflow."""
         self._config = config
