@@ -21,7 +21,9 @@ Figures:
   4. CPU per single-event POST (keep-alive), exporter vs the bare handler;
   5. /metrics latency after the load vs a bare handler GET;
   6. RSS idle vs a bare aiohttp + prometheus_client process.
-With ``--rounds N``, all of it N times, then the medians.
+With ``--rounds N``, all of it N times, then the medians. ``--set max_history=100`` (and
+more ``--set``) runs both the exporter and the in-process tracker on other settings, to see
+what a window costs; ``--direct-only`` skips the HTTP figures (about 20 s a round).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import abc
 import argparse
 import asyncio
 import contextlib
+import functools
 import gc
 import json
 import multiprocessing
@@ -49,7 +52,7 @@ from prometheus_client import CollectorRegistry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from exporter.config import Config
+from exporter.config import parse_config
 from exporter.workflows.events import decode_events
 from exporter.workflows.metrics import SelfMetrics, WorkflowMetrics
 from exporter.workflows.tracker import WorkflowTracker
@@ -193,10 +196,10 @@ class HttpFeed(Feed):
             assert reply.status == 202, await reply.text()
 
 
-def apply_batches(connection: Connection) -> None:
+def apply_batches(connection: Connection, config_text: str) -> None:
     """In a new process (so that its heap holds nothing else): a tracker applies the batches
     asked for; the answer is the CPU seconds each took to decode and apply."""
-    tracker = new_tracker()
+    tracker = new_tracker(config_text)
     while (number := connection.recv()) is not None:
         body = batch_body(number)  # built outside the measured time
         began = time.process_time()
@@ -207,10 +210,10 @@ def apply_batches(connection: Connection) -> None:
 class TrackerFeed(Feed, contextlib.AbstractContextManager["TrackerFeed"]):
     """Direct calls, one batch at a time, in a new Python process (``apply_batches``)."""
 
-    def __init__(self, marks: set[int]) -> None:
+    def __init__(self, marks: set[int], config_text: str) -> None:
         context = multiprocessing.get_context("spawn")
         self._connection, theirs = context.Pipe()
-        self._worker = context.Process(target=apply_batches, args=(theirs,))
+        self._worker = context.Process(target=apply_batches, args=(theirs, config_text))
         self._worker.start()
         super().__init__(self._worker.pid or 0, marks)
 
@@ -255,20 +258,22 @@ async def feed_all(
 
 
 async def over_http(
-    url: str, pid: int, total: int, marks: set[int], directory: Path
+    exporter: Exporter, total: int, marks: set[int], config_text: str
 ) -> tuple[Feed, list[Paired]]:
+    """The exporter fed ``total`` events, and a new exporter on the same settings (in the
+    same folder) beside it from every PAIRED_EVERY events on."""
     connector = aiohttp.TCPConnector(limit=2 * CONNECTIONS)
     async with aiohttp.ClientSession(connector=connector) as session:
 
         @contextlib.contextmanager
         def new_exporter() -> Iterator[Feed]:
-            exporter = Exporter(directory)
+            fresh = Exporter(exporter.config_path.parent, config_text)
             try:
-                yield HttpFeed(session, exporter.url, exporter.process.pid, set())
+                yield HttpFeed(session, fresh.url, fresh.process.pid, set())
             finally:
-                exporter.stop()
+                fresh.stop()
 
-        steady = HttpFeed(session, url, pid, marks)
+        steady = HttpFeed(session, exporter.url, exporter.process.pid, marks)
         return steady, await feed_all(steady, total, new_exporter)
 
 
@@ -281,9 +286,9 @@ async def bare_handler(url: str, pid: int) -> float:
         return feed.per_event_us(0, FRESH)
 
 
-def new_tracker() -> WorkflowTracker:
-    """A tracker on the default config, set up as the exporter's (bench_cache.py too)."""
-    config = Config()
+def new_tracker(config_text: str = "") -> WorkflowTracker:
+    """A tracker set up as the exporter's (bench_cache.py too), on the default config."""
+    config = parse_config(config_text)
     registry = CollectorRegistry()
     tracker = WorkflowTracker(
         config, WorkflowMetrics(registry, config.buckets), SelfMetrics(registry)
@@ -292,9 +297,10 @@ def new_tracker() -> WorkflowTracker:
     return tracker
 
 
-def in_process(total: int, marks: set[int]) -> tuple[Feed, list[Paired]]:
-    with TrackerFeed(marks) as steady:
-        return steady, asyncio.run(feed_all(steady, total, lambda: TrackerFeed(set())))
+def in_process(total: int, marks: set[int], config_text: str) -> tuple[Feed, list[Paired]]:
+    with TrackerFeed(marks, config_text) as steady:
+        fresh = functools.partial(TrackerFeed, set(), config_text)
+        return steady, asyncio.run(feed_all(steady, total, fresh))
 
 
 async def single_posts_cpu_us(url: str, pid: int, seed: int) -> float:
@@ -369,12 +375,16 @@ def report(
     return figures
 
 
-def one_round(total: int, spans: list[tuple[str, int, int]]) -> tuple[Figures, Figures]:
-    """Measure and print every figure once; returns the figures over HTTP and in-process."""
+def spans_marks(spans: list[tuple[str, int, int]]) -> set[int]:
     marks = {point for _, start, end in spans for point in (start, end)}
     assert all(point % (BATCH * CONNECTIONS) == 0 for point in marks), marks
+    return marks
+
+
+def http_round(total: int, spans: list[tuple[str, int, int]], config_text: str) -> Figures:
+    """Measure and print the figures over HTTP once."""
     with tempfile.TemporaryDirectory() as directory:
-        exporter = Exporter(Path(directory))
+        exporter = Exporter(Path(directory), config_text)
         port = free_port()
         bare = ManagedProcess(
             [sys.executable, "-c", BARE_SERVER, str(port)], Path(directory) / "bare.log"
@@ -384,9 +394,7 @@ def one_round(total: int, spans: list[tuple[str, int, int]]) -> tuple[Figures, F
             bare.wait_ready(bare_url + "/-/ready")
             idle = psutil.Process(exporter.process.pid).memory_info().rss / 2**20
             bare_idle = psutil.Process(bare.process.pid).memory_info().rss / 2**20
-            http, http_pairs = asyncio.run(
-                over_http(exporter.url, exporter.process.pid, total, marks, Path(directory))
-            )
+            http, pairs = asyncio.run(over_http(exporter, total, spans_marks(spans), config_text))
             bare_cost = asyncio.run(bare_handler(bare_url, bare.process.pid))
             single = asyncio.run(single_posts_cpu_us(exporter.url, exporter.process.pid, 1))
             bare_single = asyncio.run(single_posts_cpu_us(bare_url, bare.process.pid, 2))
@@ -398,16 +406,9 @@ def one_round(total: int, spans: list[tuple[str, int, int]]) -> tuple[Figures, F
         finally:
             exporter.stop()
             bare.stop()
-    direct, direct_pairs = in_process(total, marks)
-    print(
-        f"{total:,} events in batches of {BATCH} over {CONNECTIONS} connections; "
-        f"Python {sys.version.split()[0]}, {psutil.cpu_count()} CPUs"
-    )
     print("batches over HTTP (exporter CPU from /proc):")
-    http_figures = report("exporter", http, http_pairs, spans, rss=True)
+    figures = report("exporter", http, pairs, spans, rss=True)
     print(f"  {'reference, bare aiohttp':22} {spans[0][0]:28} {bare_cost:6.2f} µs/event")
-    print("decoded and applied by direct calls, in a process of their own:")
-    direct_figures = report("direct calls", direct, direct_pairs, spans, rss=False)
     print(f"counted exactly: {finished == total // EVENTS_PER_WORKFLOW // 4} ({finished:,.0f})")
     print(
         f"single-event POST: {single:.0f} µs CPU; bare aiohttp handler {bare_single:.0f} µs "
@@ -418,7 +419,14 @@ def one_round(total: int, spans: list[tuple[str, int, int]]) -> tuple[Figures, F
         f"RSS idle {idle:.1f} MiB, after the load {http.readings[total][1]:.1f} MiB; "
         f"bare aiohttp + prometheus_client idle {bare_idle:.1f} MiB ({idle / bare_idle:.2f}x)"
     )
-    return http_figures, direct_figures
+    return figures
+
+
+def direct_round(total: int, spans: list[tuple[str, int, int]], config_text: str) -> Figures:
+    """Measure and print the in-process figures once."""
+    direct, pairs = in_process(total, spans_marks(spans), config_text)
+    print("decoded and applied by direct calls, in a process of their own:")
+    return report("direct calls", direct, pairs, spans, rss=False)
 
 
 def medians(name: str, rounds: list[Figures], spans: list[tuple[str, int, int]]) -> None:
@@ -442,18 +450,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=2_000_000)
     parser.add_argument("--rounds", type=int, default=1, help="repeat, then print medians")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SETTING=VALUE",
+        help="a config setting other than the default (max_history=100), for both figures",
+    )
+    parser.add_argument("--direct-only", action="store_true", help="no HTTP figures")
     args = parser.parse_args()
     total = args.events - args.events % (BATCH * CONNECTIONS)
     spans = checkpoints(total)
-    results = []
+    config_text = "".join(f"{setting.replace('=', ': ', 1)}\n" for setting in args.set)
+    parse_config(config_text)  # a bad setting fails here, not in every process
+    http_rounds, direct_rounds = [], []
     for number in range(1, args.rounds + 1):
         if args.rounds > 1:
             print(f"--- round {number} of {args.rounds}")
-        results.append(one_round(total, spans))
+        print(
+            f"{total:,} events in batches of {BATCH} over {CONNECTIONS} connections; "
+            f"Python {sys.version.split()[0]}, {psutil.cpu_count()} CPUs; "
+            f"config: {', '.join(args.set) or 'the defaults'}"
+        )
+        if not args.direct_only:
+            http_rounds.append(http_round(total, spans, config_text))
+        direct_rounds.append(direct_round(total, spans, config_text))
     if args.rounds > 1:
         print(f"--- medians over {args.rounds} rounds")
-        medians("exporter over HTTP", [http for http, _ in results], spans)
-        medians("direct calls", [direct for _, direct in results], spans)
+        if http_rounds:
+            medians("exporter over HTTP", http_rounds, spans)
+        medians("direct calls", direct_rounds, spans)
 
 
 if __name__ == "__main__":
