@@ -123,9 +123,23 @@ def test_workflows_over_the_same_passes_share_one_answer():
     first = usage(111.0, 146.0)
     assert first is usage(112.0, 147.0)
     assert usage(116.0, 147.0) != first
+    earlier = usage(111.0, 137.0)  # a range that ends before the latest pass
+    assert earlier is usage(112.0, 136.0)
     sampler.record(a_pass(150.0, rng))
     assert usage(111.0, 146.0) is not first  # a new pass: answers are made anew
     assert usage(111.0, 146.0) == first
+
+
+def test_shared_answers_are_bounded_by_the_ring():
+    rng = random.Random(6)
+    sampler = Sampler(parse_config("collection_interval: 5s\nresource_history: 50s\n"))
+    usage = WorkflowResourceUsage(sampler)
+    for number in range(10):
+        sampler.record(a_pass(5.0 * number, rng))
+    for first in range(10):
+        for last in range(first, 10):
+            assert usage(5.0 * first, 5.0 * last) is not None
+            assert len(usage._answers) <= sampler.capacity == 10
 
 
 def test_passes_missed_while_nothing_finished_are_skipped():

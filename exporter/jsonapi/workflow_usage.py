@@ -43,9 +43,10 @@ class WorkflowResourceUsage:
         self._stats = self._new_stats(first=0)
         self._folded = 0
         """Passes folded into the stats: the number of the next one."""
-        self._answers: dict[int, dict[str, float]] = {}
-        """Answers for the ranges that end at the latest pass folded in, by their first
-        pass: at most one per pass held; emptied when a pass is folded in."""
+        self._answers: dict[range, dict[str, float]] = {}
+        """Answers by range of passes, shared by the workflows finishing over the same
+        passes; emptied when a pass is folded in or when it holds as many answers as the
+        ring holds passes (most ranges end at the latest pass: one per first pass)."""
 
     def __call__(self, start: float, end: float) -> dict[str, float] | None:
         """None when no pass was taken during the workflow, nor just before its end."""
@@ -54,11 +55,11 @@ class WorkflowResourceUsage:
         numbers = self._sampler.pass_numbers(start, end)
         if not numbers:
             return None
-        if numbers.stop != self._folded:
-            return self._summarise(numbers)
-        answer = self._answers.get(numbers.start)
+        answer = self._answers.get(numbers)
         if answer is None:
-            answer = self._answers[numbers.start] = self._summarise(numbers)
+            if len(self._answers) >= self._sampler.capacity:
+                self._answers.clear()
+            answer = self._answers[numbers] = self._summarise(numbers)
         return answer
 
     def _new_stats(self, first: int) -> list[WindowStats]:
