@@ -8,10 +8,11 @@ import random
 import pytest
 
 from exporter.config import parse_config
-from exporter.jsonapi.workflow_usage import USAGE_SERIES, WorkflowResourceUsage
+from exporter.jsonapi.workflow_usage import WorkflowResourceUsage
 from exporter.system.sampler import Sampler
 from exporter.system.snapshot import CpuUsage, GroupUsage, MemoryUsage, Snapshot
 from exporter.system.window_stats import WindowStats
+from tests.support.usage import summed
 
 
 def brute_force(values: list[float | None]) -> tuple[int, float, float] | None:
@@ -81,17 +82,6 @@ def a_pass(timestamp: float, rng: random.Random) -> Snapshot:
         memory=MemoryUsage(rng.randrange(1000), 1000, None),
         groups={"autobot": GroupUsage(2, 1.0, 1.0, rng.random(), rng.randrange(10**9), 4, 9)},
     )
-
-
-def summed(passes: list[Snapshot]) -> dict[str, float]:
-    """The answer as the exporter first computed it: every pass read at each finish."""
-    usage: dict[str, float] = {"sampled_points": len(passes)}
-    for name, read, scale in USAGE_SERIES:
-        values = [value for snapshot in passes if (value := read(snapshot)) is not None]
-        if values:
-            usage[f"{name}_avg"] = scale(sum(values) / len(values))
-            usage[f"{name}_max"] = scale(max(values))
-    return usage
 
 
 def test_usage_matches_the_passes_during_each_workflow():

@@ -25,8 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from exporter.config import Config
-from exporter.jsonapi.workflow_usage import USAGE_SERIES, WorkflowResourceUsage
+from exporter.jsonapi.workflow_usage import WorkflowResourceUsage
 from exporter.system.sampler import Sampler
+from tests.support.usage import summed
 
 MIXES = (
     ("instant (bench_ingest.py's)", 0.0, 0.0),
@@ -48,17 +49,7 @@ def full_sampler(config: Config) -> Sampler:
 
 
 def reading_every_pass(sampler: Sampler) -> Callable[[float, float], dict[str, float]]:
-    def usage(start: float, end: float) -> dict[str, float]:
-        passes = sampler.passes(sampler.pass_numbers(start, end))
-        answer: dict[str, float] = {"sampled_points": len(passes)}
-        for name, read, scale in USAGE_SERIES:
-            values = [value for snapshot in passes if (value := read(snapshot)) is not None]
-            if values:
-                answer[f"{name}_avg"] = scale(sum(values) / len(values))
-                answer[f"{name}_max"] = scale(max(values))
-        return answer
-
-    return usage
+    return lambda start, end: summed(sampler.passes(sampler.pass_numbers(start, end)))
 
 
 def per_finish_us(
