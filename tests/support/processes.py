@@ -6,9 +6,11 @@ is stopped by the fixture that started it.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -47,7 +49,10 @@ def wait_until(
 
 
 def installed(program: str) -> str:
-    path = shutil.which(program)
+    """The program from this interpreter's environment first (``.venv/bin/python script``
+    finds ``.venv/bin/autobot-exporter`` without the venv on PATH), else from PATH."""
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    path = shutil.which(program, path=search)
     assert path, f"{program} is not installed: run the README's test command"
     return path
 
