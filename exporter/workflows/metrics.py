@@ -29,6 +29,10 @@ disable_created_metrics()
 
 EXEMPLAR_LABEL = "workflow_id"
 
+COMPILED = not __file__.endswith(".py")
+"""Whether this module, and with it the rest of the ingest path (setup.py compiles them
+all or none), was compiled with mypyc at install."""
+
 ValueT = TypeVar("ValueT", CounterValue, GaugeValue, HistogramValue)
 
 ABANDONED = "abandoned"
@@ -277,11 +281,16 @@ class SelfMetrics:
         )
         build_info = Gauge(
             "autobot_exporter_build_info",
-            "Build information; the value is always 1.",
-            ["version", "python_version"],
+            "Build information; the value is always 1. compiled: whether the ingest path was "
+            "compiled with mypyc at install (setup.py).",
+            ["version", "python_version", "compiled"],
             registry=registry,
         )
-        build_info.labels(version=__version__, python_version=platform.python_version()).set(1)
+        build_info.labels(
+            version=__version__,
+            python_version=platform.python_version(),
+            compiled=str(COMPILED).lower(),
+        ).set(1)
 
 
 def new_registry() -> CollectorRegistry:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from exporter.workflows.dedup import SeenIds
@@ -21,13 +20,20 @@ StartT = TypeVar("StartT")
 EndT = TypeVar("EndT")
 
 
-@dataclass(frozen=True, slots=True)
 class Half(Generic[StartT]):
-    ts: float
-    """Event time, for the duration."""
-    first_seen: float
-    """Server clock at arrival, for expiry."""
-    payload: StartT
+    """One half of a pair, waiting for its partner; never changed once made.
+
+    A plain class with ``__slots__``, not a slotted dataclass: mypyc (setup.py) cannot
+    compile a dataclass that is both generic and slotted."""
+
+    __slots__ = ("first_seen", "payload", "ts")
+
+    def __init__(self, ts: float, first_seen: float, payload: StartT) -> None:
+        self.ts = ts
+        """Event time, for the duration."""
+        self.first_seen = first_seen
+        """Server clock at arrival, for expiry."""
+        self.payload = payload
 
 
 class PairTable(Generic[StartT, EndT]):

@@ -25,7 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.append(str(Path(__file__).resolve().parents[2]))  # an installed exporter first
 
 from exporter.workflows.events import decode_events
 from tests.benchmarks.bench_ingest import BATCH, FRESH, batch_body, new_tracker

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.append(str(Path(__file__).resolve().parents[2]))  # an installed exporter first
 
 from autobot_exporter_client import MetricsClient
 

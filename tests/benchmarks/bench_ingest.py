@@ -21,7 +21,10 @@ Figures:
   4. CPU per single-event POST (keep-alive), exporter vs the bare handler;
   5. /metrics latency after the load vs a bare handler GET;
   6. RSS idle vs a bare aiohttp + prometheus_client process.
-With ``--rounds N``, all of it N times, then the medians. ``--set max_history=100`` (and
+The exporter measured is the one installed in the running interpreter's environment:
+compiled with mypyc from a non-editable install where a C compiler was found (setup.py),
+pure Python from the editable install ``./run-tests.sh`` makes. With ``--rounds N``, all of
+it N times, then the medians. ``--set max_history=100`` (and
 more ``--set``) runs both the exporter and the in-process tracker on other settings, to see
 what a window costs; ``--direct-only`` skips the HTTP figures (about 20 s a round).
 """
@@ -50,11 +53,11 @@ import aiohttp
 import psutil
 from prometheus_client import CollectorRegistry
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.append(str(Path(__file__).resolve().parents[2]))  # an installed exporter first
 
 from exporter.config import parse_config
 from exporter.workflows.events import decode_events
-from exporter.workflows.metrics import SelfMetrics, WorkflowMetrics
+from exporter.workflows.metrics import COMPILED, SelfMetrics, WorkflowMetrics
 from exporter.workflows.tracker import WorkflowTracker
 from tests.support.processes import Exporter, ManagedProcess, free_port
 
@@ -470,7 +473,9 @@ def main() -> None:
         print(
             f"{total:,} events in batches of {BATCH} over {CONNECTIONS} connections; "
             f"Python {sys.version.split()[0]}, {psutil.cpu_count()} CPUs; "
-            f"config: {', '.join(args.set) or 'the defaults'}"
+            f"config: {', '.join(args.set) or 'the defaults'}; ingest path "
+            f"{'compiled with mypyc' if COMPILED else 'pure Python'} "
+            f"({Path(sys.executable).parent})"
         )
         if not args.direct_only:
             http_rounds.append(http_round(total, spans, config_text))

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.append(str(Path(__file__).resolve().parents[2]))  # an installed exporter first
 
 from tests.benchmarks.bench_scrape import post_latencies_ms, summary, while_getting
 from tests.support.processes import Exporter

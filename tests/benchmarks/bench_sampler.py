@@ -20,7 +20,7 @@ from pathlib import Path
 import psutil
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.append(str(Path(__file__).resolve().parents[2]))  # an installed exporter first
 
 from exporter.config import Config
 from exporter.system.filesystems import FilesystemReader

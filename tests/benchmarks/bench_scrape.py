@@ -18,7 +18,7 @@ from pathlib import Path
 
 import aiohttp
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.append(str(Path(__file__).resolve().parents[2]))  # an installed exporter first
 
 from prometheus_client.exposition import generate_latest as client_python_text
 from prometheus_client.openmetrics.exposition import (

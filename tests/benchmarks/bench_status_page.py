@@ -18,7 +18,7 @@ from pathlib import Path
 import aiohttp
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.append(str(Path(__file__).resolve().parents[2]))  # an installed exporter first
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_ingest import batch_body

@@ -1,0 +1,55 @@
+"""Compiles the ingest path with mypyc where this machine can; pure Python elsewhere.
+
+The modules below decode nothing themselves (msgspec does) but run every event through
+the tracker; compiled, they cost about a quarter less CPU per event (docs/performance.md).
+The same source runs either way, and CI tests both (scripts/compiled-tests.sh).
+
+Pure Python, with a line on stderr saying why, when:
+- the install is editable (``pip install -e .``): a compiled module would shadow its
+  source, and an edit would change nothing until the next build;
+- there is no C compiler or no Python headers (``python3-dev`` on Debian);
+- ``AUTOBOT_EXPORTER_PURE_PYTHON=1`` is set.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import sysconfig
+from pathlib import Path
+
+from setuptools import Extension, setup
+
+INGEST_PATH = ("budget", "dedup", "families", "labels", "metrics", "pairing", "records", "tracker")
+COMPILED_MODULES = [f"exporter/workflows/{name}.py" for name in INGEST_PATH]
+BUILD_COMMANDS = {"bdist_wheel", "build", "build_ext"}
+"""The setup.py commands that build extensions (an editable install runs none of them)."""
+
+
+def why_pure_python() -> str | None:
+    """Why this build cannot or should not compile; None when it compiles."""
+    if os.environ.get("AUTOBOT_EXPORTER_PURE_PYTHON"):
+        return "AUTOBOT_EXPORTER_PURE_PYTHON is set"
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(compiler) is None:
+        return f"no C compiler ({compiler})"
+    if not (Path(sysconfig.get_paths()["include"]) / "Python.h").exists():
+        return "no Python headers (Debian: apt install python3-dev)"
+    return None
+
+
+def ext_modules() -> list[Extension]:
+    if not BUILD_COMMANDS & set(sys.argv[1:]):
+        return []  # metadata, an sdist or an editable install
+    reason = why_pure_python()
+    if reason is not None:
+        print(f"autobot-exporter: installing pure Python: {reason}", file=sys.stderr)
+        return []
+    # a build requirement (pyproject.toml), imported only when it compiles
+    from mypyc.build import mypycify  # noqa: PLC0415
+
+    return mypycify(COMPILED_MODULES, opt_level="3")
+
+
+setup(ext_modules=ext_modules())
