@@ -52,4 +52,5 @@ def ext_modules() -> list[Extension]:
     return mypycify(COMPILED_MODULES, opt_level="3")
 
 
-setup(ext_modules=ext_modules())
+if __name__ == "__main__":  # as pip's build backend runs it; tests import the functions
+    setup(ext_modules=ext_modules())
