@@ -23,6 +23,7 @@ from exporter.log_limit import limit_repeats
 from exporter.web.keys import CONNECTIONS, WEB_CONFIG
 from exporter.web.server import serve
 from exporter.web.web_config import server_ssl_context
+from exporter.workflows.metrics import COMPILED
 
 log = logging.getLogger("exporter")
 
@@ -164,7 +165,11 @@ def _serve(args: argparse.Namespace) -> int:
     # and again (measured: 10-15 % of the ingest CPU once the history is full).
     gc.freeze()
     log.info(
-        "autobot-exporter %s listening on %s://%s", __version__, scheme, config.web.listen_address
+        "autobot-exporter %s (ingest path %s) listening on %s://%s",
+        __version__,
+        "compiled with mypyc" if COMPILED else "pure Python",
+        scheme,
+        config.web.listen_address,
     )
     with contextlib.suppress(web.GracefulExit, KeyboardInterrupt):
         asyncio.run(serve(app, config, ssl_context))
