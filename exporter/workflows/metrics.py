@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Iterable
+from importlib.machinery import EXTENSION_SUFFIXES
 from typing import Generic, Literal, TypeVar, get_args
 
 from prometheus_client import CollectorRegistry, Gauge, disable_created_metrics
@@ -29,9 +30,9 @@ disable_created_metrics()
 
 EXEMPLAR_LABEL = "workflow_id"
 
-COMPILED = not __file__.endswith(".py")
+COMPILED = __file__.endswith(tuple(EXTENSION_SUFFIXES))
 """Whether this module, and with it the rest of the ingest path (setup.py compiles them
-all or none), was compiled with mypyc at install."""
+all or none), was compiled with mypyc at install: an extension module, not a .py or .pyc."""
 
 ValueT = TypeVar("ValueT", CounterValue, GaugeValue, HistogramValue)
 
