@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.processes import free_port, wait_until
+from tests.support.processes import free_port, parse_samples, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -157,6 +157,31 @@ def test_the_documented_pipx_install_serves_metrics(tmp_path):
         # a wheel built where gcc and Debian's Python headers are (./run-tests.sh installs
         # them): the ingest path compiled with mypyc
         assert build_info(body)["compiled"] == "true", body
+        assert_ingests_out_of_order_and_repeated_events(f"http://127.0.0.1:{port}")
+
+
+def assert_ingests_out_of_order_and_repeated_events(url: str) -> None:
+    """The compiled tracker as a real process: a step's end before its start, a repeat."""
+    workflow = {"workflow_id": "compiled-1"}
+    step = {**workflow, "step_id": "s1", "agent": "research"}
+    events = [
+        {"type": "step_finished", **step, "success": True, "ts": 102.5, "event_id": "e3"},
+        {"type": "workflow_started", **workflow, "complexity": "c", "ts": 100.0, "event_id": "e1"},
+        {"type": "step_started", **step, "ts": 100.0, "event_id": "e2"},
+        {"type": "workflow_finished", **workflow, "status": "completed", "ts": 104.0},
+        {"type": "workflow_started", **workflow, "complexity": "c", "ts": 100.0, "event_id": "e1"},
+    ]
+    reply = requests.post(url + "/api/v1/events", json=events, timeout=5)
+    assert reply.json() == {"accepted": 4, "duplicates": 1}
+    samples = parse_samples(requests.get(url + "/metrics", timeout=5).text)
+
+    def sample(name: str, **labels: str) -> float | None:
+        return samples.get((name, frozenset(labels.items())))
+
+    assert sample("autobot_step_duration_seconds_sum", agent="research", status="success") == 2.5
+    assert sample("autobot_workflow_duration_seconds_sum", complexity="c", status="completed") == 4
+    assert sample("autobot_workflows_finished_total", complexity="c", status="completed") == 1
+    assert sample("autobot_exporter_events_duplicate_total") == 1
 
 
 CLIENT_SCRIPT = textwrap.dedent(
