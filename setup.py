@@ -8,6 +8,8 @@ Pure Python, with a line on stderr saying why, when:
 - the install is editable (``pip install -e .``): a compiled module would shadow its
   source, and an edit would change nothing until the next build;
 - there is no C compiler or no Python headers (``python3-dev`` on Debian);
+- compiling fails (a compiler newer than mypyc's generated code expects, say): compiling
+  is an optimisation, and an install must not fail for it;
 - ``AUTOBOT_EXPORTER_PURE_PYTHON=1`` is set.
 """
 
@@ -20,6 +22,8 @@ import sysconfig
 from pathlib import Path
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+from setuptools.errors import CCompilerError, ExecError, PlatformError
 
 INGEST_PATH = ("budget", "dedup", "families", "labels", "metrics", "pairing", "records", "tracker")
 COMPILED_MODULES = [f"exporter/workflows/{name}.py" for name in INGEST_PATH]
@@ -31,7 +35,7 @@ def why_pure_python() -> str | None:
     """Why this build cannot or should not compile; None when it compiles."""
     if os.environ.get("AUTOBOT_EXPORTER_PURE_PYTHON"):
         return "AUTOBOT_EXPORTER_PURE_PYTHON is set"
-    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    compiler = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()[0]
     if shutil.which(compiler) is None:
         return f"no C compiler ({compiler})"
     if not (Path(sysconfig.get_paths()["include"]) / "Python.h").exists():
@@ -49,8 +53,28 @@ def ext_modules() -> list[Extension]:
     # a build requirement (pyproject.toml), imported only when it compiles
     from mypyc.build import mypycify  # noqa: PLC0415
 
-    return mypycify(COMPILED_MODULES, opt_level="3")
+    try:
+        return mypycify(COMPILED_MODULES, opt_level="3")
+    except (Exception, SystemExit) as error:  # mypyc type-checks first, and exits on an error
+        print(f"autobot-exporter: installing pure Python: mypyc failed: {error}", file=sys.stderr)
+        return []
+
+
+class OptionalBuildExt(build_ext):
+    """All or nothing: when one module fails to compile, none is installed compiled (a
+    module mypyc compiled needs the shared library it built with the others)."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except (CCompilerError, ExecError, PlatformError) as error:
+            for output in self.get_outputs():
+                Path(output).unlink(missing_ok=True)
+            print(
+                f"autobot-exporter: installing pure Python: compiling failed: {error}",
+                file=sys.stderr,
+            )
 
 
 if __name__ == "__main__":  # as pip's build backend runs it; tests import the functions
-    setup(ext_modules=ext_modules())
+    setup(ext_modules=ext_modules(), cmdclass={"build_ext": OptionalBuildExt})

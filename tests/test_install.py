@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from tests.support.processes import free_port, parse_samples, wait_until
+from tests.support.repository import clean_copy
 
 pytestmark = pytest.mark.e2e
 
@@ -41,20 +42,6 @@ def readme_commands() -> tuple[str, str]:
     block = (TOP / "README.md").read_text().split("```sh\n", 1)[1].split("```", 1)[0]
     run, test = (line.split("#", 1)[0].strip() for line in block.strip().splitlines()[:2])
     return run, test
-
-
-def clean_copy(destination: Path) -> Path:
-    """The tracked files only, as a fresh clone has them (no .venv, no build output)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=TOP, capture_output=True, check=True
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = TOP / name
-        if source.is_file():
-            target = destination / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    return destination
 
 
 def test_the_readme_commands_are_the_scripts_ci_runs():

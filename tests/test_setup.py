@@ -1,16 +1,22 @@
 """setup.py's choice between the compiled and the pure-Python build. The builds themselves
 run for real elsewhere: scripts/compiled-tests.sh (the wheel, compiled, under the unit
 tests), tests/test_install.py (the README's editable install pure, the pipx install
-compiled), tests/test_deploy_image.py (the image compiled)."""
+compiled), tests/test_deploy_image.py (the image compiled); here, a wheel built with a
+compiler that fails."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from tests.support.repository import clean_copy
 
 TOP = Path(__file__).resolve().parents[1]
 
@@ -62,3 +68,41 @@ def test_the_compiled_modules_are_the_ingest_path(setup_py):
     assert "exporter/workflows/tracker.py" in setup_py.COMPILED_MODULES
     # the module whose __file__ tells the build it belongs to (build_info's compiled label)
     assert "exporter/workflows/metrics.py" in setup_py.COMPILED_MODULES
+
+
+def test_a_mypyc_failure_means_pure_python(setup_py, monkeypatch, capsys):
+    """mypyc type-checks before it generates C, and exits on an error (a dependency's new
+    types, say): the install goes on, pure Python."""
+    import mypyc.build  # noqa: PLC0415
+
+    def fails(*args: object, **kwargs: object) -> None:
+        raise SystemExit(1)
+
+    monkeypatch.delenv("AUTOBOT_EXPORTER_PURE_PYTHON", raising=False)
+    monkeypatch.setattr(sys, "argv", ["setup.py", "bdist_wheel"])
+    monkeypatch.setattr(mypyc.build, "mypycify", fails)
+    assert setup_py.ext_modules() == []
+    assert "installing pure Python: mypyc failed" in capsys.readouterr().err
+
+
+@pytest.mark.e2e
+def test_a_compiler_failure_builds_a_pure_python_wheel(tmp_path):
+    """Compiling is an optimisation: with a compiler that fails (CC=false), pip still builds
+    the wheel, with no compiled module at all (one without the shared library mypyc built
+    with it would not import)."""
+    repository = clean_copy(tmp_path / "autobot-exporter")
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(tmp_path), "."],
+        cwd=repository,
+        env={**os.environ, "CC": "false"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert "installing pure Python: compiling failed" in built.stdout + built.stderr
+    (wheel,) = tmp_path.glob("autobot_exporter-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "exporter/workflows/tracker.py" in names
+    assert not [name for name in names if name.endswith(".so")], names
