@@ -31,6 +31,10 @@ BUILD_COMMANDS = {"bdist_wheel", "build", "build_ext"}
 """The setup.py commands that build extensions (an editable install runs none of them)."""
 
 
+def announce_pure_python(reason: str) -> None:
+    print(f"autobot-exporter: installing pure Python: {reason}", file=sys.stderr)
+
+
 def why_pure_python() -> str | None:
     """Why this build cannot or should not compile; None when it compiles."""
     if os.environ.get("AUTOBOT_EXPORTER_PURE_PYTHON"):
@@ -48,7 +52,7 @@ def ext_modules() -> list[Extension]:
         return []  # metadata, an sdist or an editable install
     reason = why_pure_python()
     if reason is not None:
-        print(f"autobot-exporter: installing pure Python: {reason}", file=sys.stderr)
+        announce_pure_python(reason)
         return []
     # a build requirement (pyproject.toml), imported only when it compiles
     from mypyc.build import mypycify  # noqa: PLC0415
@@ -56,7 +60,7 @@ def ext_modules() -> list[Extension]:
     try:
         return mypycify(COMPILED_MODULES, opt_level="3")
     except (Exception, SystemExit) as error:  # mypyc type-checks first, and exits on an error
-        print(f"autobot-exporter: installing pure Python: mypyc failed: {error}", file=sys.stderr)
+        announce_pure_python(f"mypyc failed: {error}")
         return []
 
 
@@ -70,10 +74,7 @@ class OptionalBuildExt(build_ext):
         except (CCompilerError, ExecError, PlatformError) as error:
             for output in self.get_outputs():
                 Path(output).unlink(missing_ok=True)
-            print(
-                f"autobot-exporter: installing pure Python: compiling failed: {error}",
-                file=sys.stderr,
-            )
+            announce_pure_python(f"compiling failed: {error}")
 
 
 if __name__ == "__main__":  # as pip's build backend runs it; tests import the functions

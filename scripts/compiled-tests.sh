@@ -13,7 +13,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 git ls-files -z | tar --null --files-from=- --create --file=- | tar --extract --directory="$work"
-"$python" -m pip wheel --quiet --disable-pip-version-check --no-deps --wheel-dir "$work/dist" .
+"$python" -m pip wheel --quiet --disable-pip-version-check --no-deps --wheel-dir "$work/dist" "$work"
 "$python" -m zipfile --extract "$work"/dist/autobot_exporter-*.whl "$work"
 
 cd "$work"
