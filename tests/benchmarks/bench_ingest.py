@@ -27,6 +27,9 @@ pure Python from the editable install ``./run-tests.sh`` makes. With ``--rounds 
 it N times, then the medians. ``--set max_history=100`` (and
 more ``--set``) runs both the exporter and the in-process tracker on other settings, to see
 what a window costs; ``--direct-only`` skips the HTTP figures (about 20 s a round).
+``--against SETTING=VALUE`` (repeatable) adds, in-process, a tracker on those settings fed
+in turn with one on the others, both past every window: a steady state against a steady
+state, so that what a full window costs reads apart from what a new process costs.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import NamedTuple
@@ -378,6 +381,31 @@ def report(
     return figures
 
 
+async def feed_in_turn(feeds: Sequence[Feed], total: int) -> None:
+    """Send ``total`` events to each feed, a batch each in turn (the same seconds)."""
+    while feeds[0].sent < total:
+        for feed in feeds:
+            await feed.step()
+
+
+def against_round(
+    total: int, spans: list[tuple[str, int, int]], config_text: str, against_text: str
+) -> list[float]:
+    """Print each span's CPU per event for a tracker on ``config_text`` and one on
+    ``against_text``, fed in turn; returns the first's over the second's, per span."""
+    marks = spans_marks(spans)
+    with TrackerFeed(marks, config_text) as ours, TrackerFeed(marks, against_text) as theirs:
+        asyncio.run(feed_in_turn([ours, theirs], total))
+    settings = ", ".join(against_text.splitlines())
+    print(f"direct calls, fed in turn with a tracker on {settings}:")
+    ratios = []
+    for label, start, end in spans:
+        mine, other = ours.per_event_us(start, end), theirs.per_event_us(start, end)
+        ratios.append(mine / other)
+        print(f"  {label:28} {mine:6.2f} against {other:6.2f} µs/event ({mine / other:4.2f}x)")
+    return ratios
+
+
 def spans_marks(spans: list[tuple[str, int, int]]) -> set[int]:
     marks = {point for _, start, end in spans for point in (start, end)}
     assert all(point % (BATCH * CONNECTIONS) == 0 for point in marks), marks
@@ -461,12 +489,19 @@ def main() -> None:
         help="a config setting other than the default (max_history=100), for both figures",
     )
     parser.add_argument("--direct-only", action="store_true", help="no HTTP figures")
+    parser.add_argument(
+        "--against",
+        action="append",
+        default=[],
+        metavar="SETTING=VALUE",
+        help="also feed, in turn, a tracker on these settings (in-process, steady against steady)",
+    )
     args = parser.parse_args()
     total = args.events - args.events % (BATCH * CONNECTIONS)
     spans = checkpoints(total)
-    config_text = "".join(f"{setting.replace('=', ': ', 1)}\n" for setting in args.set)
-    parse_config(config_text)  # a bad setting fails here, not in every process
-    http_rounds, direct_rounds = [], []
+    config_text = settings_text(args.set)
+    against_text = settings_text(args.set + args.against)
+    http_rounds, direct_rounds, against_rounds = [], [], []
     for number in range(1, args.rounds + 1):
         if args.rounds > 1:
             print(f"--- round {number} of {args.rounds}")
@@ -480,11 +515,25 @@ def main() -> None:
         if not args.direct_only:
             http_rounds.append(http_round(total, spans, config_text))
         direct_rounds.append(direct_round(total, spans, config_text))
+        if args.against:
+            against_rounds.append(against_round(total, spans, config_text, against_text))
     if args.rounds > 1:
         print(f"--- medians over {args.rounds} rounds")
         if http_rounds:
             medians("exporter over HTTP", http_rounds, spans)
         medians("direct calls", direct_rounds, spans)
+        for index, (label, _, _) in enumerate(spans if against_rounds else []):
+            ratio = statistics.median(ratios[index] for ratios in against_rounds)
+            print(f"  {'against ' + ', '.join(args.against):22} {label:28} {ratio:4.2f}x")
+
+
+def settings_text(settings: list[str]) -> str:
+    """YAML for ``SETTING=VALUE`` items, a later item overriding an earlier one; checked
+    here, so that a bad setting fails at once, not in every process."""
+    values = dict(setting.split("=", 1) for setting in settings)
+    text = "".join(f"{name}: {value}\n" for name, value in values.items())
+    parse_config(text)
+    return text
 
 
 if __name__ == "__main__":
