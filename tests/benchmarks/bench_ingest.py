@@ -522,9 +522,11 @@ def main() -> None:
         if http_rounds:
             medians("exporter over HTTP", http_rounds, spans)
         medians("direct calls", direct_rounds, spans)
+        if against_rounds:
+            print(f"  fed in turn with a tracker on {', '.join(args.against)}:")
         for index, (label, _, _) in enumerate(spans if against_rounds else []):
             ratio = statistics.median(ratios[index] for ratios in against_rounds)
-            print(f"  {'against ' + ', '.join(args.against):22} {label:28} {ratio:4.2f}x")
+            print(f"    {label:28} {ratio:4.2f}x")
 
 
 def settings_text(settings: list[str]) -> str:
