@@ -2,15 +2,19 @@
 
 The modules below decode nothing themselves (msgspec does) but run every event through
 the tracker; compiled, they cost about a quarter less CPU per event (docs/performance.md).
-The same source runs either way, and CI tests both (scripts/compiled-tests.sh).
+The same source runs either way, and CI tests both (scripts/compiled-tests.sh). The id
+windows' C module (``exporter/workflows/_fifo_ids.c``, whose Python fallback is
+``SeenIds``) is built with them, and for an editable install too: it has no Python source
+to shadow.
 
 Pure Python, with a line on stderr saying why, when:
 - the install is editable (``pip install -e .``): a compiled module would shadow its
-  source, and an edit would change nothing until the next build;
+  source, and an edit would change nothing until the next build (silent: no reason to
+  print; the C windows are still built);
 - there is no C compiler or no Python headers (``python3-dev`` on Debian);
 - compiling fails (a compiler newer than mypyc's generated code expects, say): compiling
   is an optimisation, and an install must not fail for it;
-- ``AUTOBOT_EXPORTER_PURE_PYTHON=1`` is set.
+- ``AUTOBOT_EXPORTER_PURE_PYTHON=1`` is set (nothing is compiled, the C windows neither).
 """
 
 from __future__ import annotations
@@ -28,7 +32,10 @@ from setuptools.errors import CCompilerError, ExecError, PlatformError
 INGEST_PATH = ("budget", "dedup", "families", "labels", "metrics", "pairing", "records", "tracker")
 COMPILED_MODULES = [f"exporter/workflows/{name}.py" for name in INGEST_PATH]
 BUILD_COMMANDS = {"bdist_wheel", "build", "build_ext"}
-"""The setup.py commands that build extensions (an editable install runs none of them)."""
+"""The setup.py commands that build extensions."""
+EDITABLE_COMMAND = "editable_wheel"
+"""What pip runs for an editable install: the C windows only."""
+ID_WINDOWS = Extension("exporter.workflows._fifo_ids", ["exporter/workflows/_fifo_ids.c"])
 
 
 def announce_pure_python(reason: str) -> None:
@@ -48,20 +55,23 @@ def why_pure_python() -> str | None:
 
 
 def ext_modules() -> list[Extension]:
-    if not BUILD_COMMANDS & set(sys.argv[1:]):
-        return []  # metadata, an sdist or an editable install
+    commands = set(sys.argv[1:])
+    if not (BUILD_COMMANDS | {EDITABLE_COMMAND}) & commands:
+        return []  # metadata or an sdist
     reason = why_pure_python()
     if reason is not None:
         announce_pure_python(reason)
         return []
+    if EDITABLE_COMMAND in commands:
+        return [ID_WINDOWS]
     # a build requirement (pyproject.toml), imported only when it compiles
     from mypyc.build import mypycify  # noqa: PLC0415
 
     try:
-        return mypycify(COMPILED_MODULES, opt_level="3")
+        return [*mypycify(COMPILED_MODULES, opt_level="3"), ID_WINDOWS]
     except (Exception, SystemExit) as error:  # mypyc type-checks first, and exits on an error
         announce_pure_python(f"mypyc failed: {error}")
-        return []
+        return [ID_WINDOWS]
 
 
 class OptionalBuildExt(build_ext):

@@ -1,8 +1,9 @@
 """setup.py's choice between the compiled and the pure-Python build. The builds themselves
 run for real elsewhere: scripts/compiled-tests.sh (the wheel, compiled, under the unit
 tests), tests/test_install.py (the README's editable install pure, the pipx install
-compiled), tests/test_deploy_image.py (the image compiled); here, a wheel built with a
-compiler that fails."""
+compiled), tests/test_deploy_image.py (the image compiled), tests/test_dedup.py (the C id
+windows, which this test environment's editable install built); here, a wheel built with
+a compiler that fails."""
 
 from __future__ import annotations
 
@@ -52,14 +53,28 @@ def test_no_headers_mean_pure_python(setup_py, monkeypatch, tmp_path):
     assert setup_py.why_pure_python() == "no Python headers (Debian: apt install python3-dev)"
 
 
-@pytest.mark.parametrize(
-    "command",
-    ["egg_info", "dist_info", "sdist", "editable_wheel"],  # metadata, sources, pip install -e
-)
+@pytest.mark.parametrize("command", ["egg_info", "dist_info", "sdist"])  # metadata, sources
 def test_only_a_build_compiles(setup_py, monkeypatch, command):
     monkeypatch.delenv("AUTOBOT_EXPORTER_PURE_PYTHON", raising=False)
     monkeypatch.setattr(sys, "argv", ["setup.py", command])
     assert setup_py.ext_modules() == []
+
+
+def test_an_editable_install_builds_the_id_windows_alone(setup_py, monkeypatch):
+    """pip install -e: the ingest path stays source (a compiled module would shadow it), but
+    the C windows have no Python source to shadow."""
+    monkeypatch.delenv("AUTOBOT_EXPORTER_PURE_PYTHON", raising=False)
+    monkeypatch.setattr(sys, "argv", ["setup.py", "editable_wheel"])
+    assert setup_py.ext_modules() == [setup_py.ID_WINDOWS]
+    assert all((TOP / source).is_file() for source in setup_py.ID_WINDOWS.sources)
+
+
+def test_a_build_compiles_the_ingest_path_and_the_id_windows(setup_py, monkeypatch):
+    monkeypatch.delenv("AUTOBOT_EXPORTER_PURE_PYTHON", raising=False)
+    monkeypatch.setattr(sys, "argv", ["setup.py", "bdist_wheel"])
+    names = [extension.name for extension in setup_py.ext_modules()]
+    assert "exporter.workflows._fifo_ids" in names
+    assert any("tracker" in name for name in names), names
 
 
 def test_the_compiled_modules_are_the_ingest_path(setup_py):
@@ -81,7 +96,7 @@ def test_a_mypyc_failure_means_pure_python(setup_py, monkeypatch, capsys):
     monkeypatch.delenv("AUTOBOT_EXPORTER_PURE_PYTHON", raising=False)
     monkeypatch.setattr(sys, "argv", ["setup.py", "bdist_wheel"])
     monkeypatch.setattr(mypyc.build, "mypycify", fails)
-    assert setup_py.ext_modules() == []
+    assert setup_py.ext_modules() == [setup_py.ID_WINDOWS]  # plain C, no mypyc needed
     assert "installing pure Python: mypyc failed" in capsys.readouterr().err
 
 

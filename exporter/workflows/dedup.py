@@ -1,12 +1,68 @@
-"""A bounded memory of ids (event ids, closed step keys), so that a repeat is recognised."""
+"""A bounded memory of ids (event ids, closed step keys), so that a repeat is recognised.
+
+Two implementations of one interface, ``IdWindow``; ``id_window`` picks:
+- ``FifoIds`` holds two 64-bit hashes per id in C memory (``_fifo_ids.c``, built by
+  setup.py wherever a C compiler and Python's headers are found, editable installs
+  included): no Python object per id, so a full window costs an event nothing more;
+- ``SeenIds`` below, a set of the ids themselves, where that module was not built.
+"""
 
 from __future__ import annotations
 
+import secrets
 from collections import deque
 from collections.abc import Callable, Hashable, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from exporter.workflows._fifo_ids import FifoIds
 
 TAIL_LENGTH = 1000
 """Ids added one at a time are grouped in runs of this many before they join the order."""
+
+
+class IdWindow(Protocol):
+    """At least the last ``capacity`` ids; the oldest are forgotten first, each in O(1)."""
+
+    def has(self, key: Hashable) -> bool:
+        """Whether the id is remembered."""
+
+    def add(self, key: Hashable) -> bool:
+        """Record the id; False when it was already seen (a repeat)."""
+
+    def add_new(self, key: Hashable) -> None:
+        """Record an id the caller knows is not here; ``settle`` at the end of the batch."""
+
+    def add_all(self, keys: Sequence[Hashable]) -> bool:
+        """Record every key when none was seen before and none repeats within ``keys``;
+        otherwise record nothing and return False."""
+
+    def settle(self) -> None:
+        """At the end of a batch."""
+
+    def __contains__(self, key: Hashable) -> bool: ...
+
+    def __len__(self) -> int: ...
+
+
+def _built_window() -> type[FifoIds] | None:
+    try:
+        from exporter.workflows._fifo_ids import FifoIds  # noqa: PLC0415 (built or not)
+    except ImportError:
+        return None
+    return FifoIds
+
+
+BUILT_WINDOW = _built_window()
+"""``FifoIds`` where setup.py built it, else None."""
+
+
+def id_window(capacity: int) -> IdWindow:
+    """The C window where it was built, else ``SeenIds``. Its second hash is seeded per
+    window, so that which ids collide cannot be known ahead."""
+    if BUILT_WINDOW is None:
+        return SeenIds(capacity)
+    return BUILT_WINDOW(capacity, secrets.randbits(64))
 
 
 class SeenIds:

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from exporter.workflows.dedup import SeenIds
+from exporter.workflows.dedup import id_window
 
 Key = tuple[str, str]
 """(workflow_id, step_id or approval_id)."""
@@ -50,7 +50,7 @@ class PairTable(Generic[StartT, EndT]):
         self._capacity = capacity
         self._starts: OrderedDict[Key, Half[StartT]] = OrderedDict()
         self._ends: OrderedDict[Key, Half[EndT]] = OrderedDict()
-        self._closed = SeenIds(capacity)
+        self._closed = id_window(capacity)
         self.is_closed = self._closed.has
         """Whether the pair is complete, so that a late partner or a repeat changes nothing."""
         self.close: Callable[[Key], None] = self._closed.add_new

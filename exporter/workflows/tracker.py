@@ -27,7 +27,7 @@ from autobot_exporter_client.log_once import LogOnce
 
 from exporter.config import Config
 from exporter.workflows.budget import DetailBudget
-from exporter.workflows.dedup import SeenIds
+from exporter.workflows.dedup import id_window
 from exporter.workflows.events import (
     AnyEvent,
     ApprovalRequested,
@@ -83,7 +83,7 @@ class WorkflowTracker:
         # (a plain dict's next(iter()) walks the slots its deletions left at the front).
         self._active: OrderedDict[str, ActiveWorkflow] = OrderedDict()
         self._history: OrderedDict[str, FinishedWorkflow] = OrderedDict()
-        self._seen_ids = SeenIds(config.dedup_window)
+        self._seen_ids = id_window(config.dedup_window)
         self._steps: PairTable[str, StepEnd] = PairTable(config.max_pending_pairs)
         self._approvals: PairTable[None, str] = PairTable(config.max_pending_pairs)
         overflow = self_metrics.label_overflow
