@@ -29,7 +29,17 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 from setuptools.errors import CCompilerError, ExecError, PlatformError
 
-INGEST_PATH = ("budget", "dedup", "families", "labels", "metrics", "pairing", "records", "tracker")
+INGEST_PATH = (
+    "budget",
+    "dedup",
+    "families",
+    "history",
+    "labels",
+    "metrics",
+    "pairing",
+    "records",
+    "tracker",
+)
 COMPILED_MODULES = [f"exporter/workflows/{name}.py" for name in INGEST_PATH]
 BUILD_COMMANDS = {"bdist_wheel", "build", "build_ext"}
 """The setup.py commands that build extensions."""

@@ -49,8 +49,9 @@ def health(request: web.Request, snapshot: Snapshot) -> dict[str, Any]:
 
 
 async def window_summary(tracker: WorkflowTracker, hours: int) -> dict[str, Any]:
-    """The performance summary, computed in a worker thread on a list taken on the loop."""
-    history = list(tracker.history())
+    """The performance summary, computed in a worker thread on the history as it was on
+    the loop (decoded in the thread)."""
+    history = tracker.history()
     return await asyncio.to_thread(
         performance_summary, history, tracker.active_count, hours, tracker.now()
     )

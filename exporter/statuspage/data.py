@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +38,8 @@ class StatusInputs:
     monitoring_active: bool
     snapshots: list[Snapshot]
     active: list[ActiveWorkflow]
-    history: list[FinishedWorkflow]
+    history: Iterable[FinishedWorkflow]
+    """Decoded as iterated (``HistorySnapshot``): once, by ``build_status``."""
     approvals_pending: int
     events_accepted: dict[str, float]
     events_rejected: dict[str, float]
@@ -153,14 +154,16 @@ def _finished(workflow: FinishedWorkflow) -> dict[str, Any]:
     }
 
 
-def _workflows(inputs: StatusInputs, summary: dict[str, Any]) -> dict[str, Any]:
+def _workflows(
+    inputs: StatusInputs, history: list[FinishedWorkflow], summary: dict[str, Any]
+) -> dict[str, Any]:
     running = [record for record in inputs.active if record.started]
     return {
         "active_by_complexity": dict(Counter(record.complexity for record in running)),
         "active_total": len(running),
-        "throughput": _throughput(inputs.history, inputs.now),
+        "throughput": _throughput(history, inputs.now),
         "duration_by_complexity": summary.get("duration_by_complexity", {}),
-        "latest_finished": [_finished(w) for w in reversed(inputs.history[-LISTED_WORKFLOWS:])],
+        "latest_finished": [_finished(w) for w in reversed(history[-LISTED_WORKFLOWS:])],
         "running": [_running(r, inputs.now) for r in running[-LISTED_WORKFLOWS:]][::-1],
     }
 
@@ -194,13 +197,14 @@ def _exporter(inputs: StatusInputs, snapshot: Snapshot | None) -> dict[str, Any]
 
 def build_status(inputs: StatusInputs) -> dict[str, Any]:
     snapshot = inputs.snapshots[-1] if inputs.snapshots else None
-    summary = performance_summary(inputs.history, 0, WINDOW_HOURS, inputs.now)
+    history = list(inputs.history)
+    summary = performance_summary(history, 0, WINDOW_HOURS, inputs.now)
     return {
         "generated": iso_time(inputs.now),
         "collection_interval": inputs.config.collection_interval,
         "health": _health(inputs, snapshot),
         "trends": _trends(inputs),
-        "workflows": _workflows(inputs, summary),
+        "workflows": _workflows(inputs, history, summary),
         "agents": _agents(summary),
         "approvals": {
             "pending": inputs.approvals_pending,

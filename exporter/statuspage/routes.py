@@ -40,7 +40,7 @@ def _inputs(request: web.Request) -> StatusInputs:
         monitoring_active=sampler.active,
         snapshots=list(sampler.history()),
         active=list(tracker.active()),
-        history=list(tracker.history()),
+        history=tracker.history(),
         approvals_pending=tracker.approvals_pending,
         events_accepted=_by_label(self_metrics.events),
         events_rejected=_by_label(self_metrics.events_rejected),

@@ -39,6 +39,7 @@ from exporter.workflows.events import (
     WorkflowStarted,
     event_type_name,
 )
+from exporter.workflows.history import History, HistorySnapshot
 from exporter.workflows.labels import LabelValueLimiter
 from exporter.workflows.metrics import (
     ABANDONED,
@@ -82,7 +83,6 @@ class WorkflowTracker:
         # Ordered by arrival; OrderedDict finds the oldest in O(1) however many left before
         # (a plain dict's next(iter()) walks the slots its deletions left at the front).
         self._active: OrderedDict[str, ActiveWorkflow] = OrderedDict()
-        self._history: OrderedDict[str, FinishedWorkflow] = OrderedDict()
         self._seen_ids = id_window(config.dedup_window)
         self._steps: PairTable[str, StepEnd] = PairTable(config.max_pending_pairs)
         self._approvals: PairTable[None, str] = PairTable(config.max_pending_pairs)
@@ -91,6 +91,7 @@ class WorkflowTracker:
         self._agent = LabelValueLimiter("agent", config.max_label_values, overflow)
         self._error_type = LabelValueLimiter("error_type", config.max_label_values, overflow)
         self._budget = DetailBudget(config.max_kept_details, self_metrics)
+        self._history = History(config.max_history, config.max_steps_per_workflow, self._budget)
         self._log_once = LogOnce(log)
         self._event_counters = {
             kind: self_metrics.events(event_type_name(kind)) for kind in get_args(AnyEvent)
@@ -152,9 +153,9 @@ class WorkflowTracker:
     def active(self) -> Iterator[ActiveWorkflow]:
         return iter(self._active.values())
 
-    def history(self) -> Iterator[FinishedWorkflow]:
-        """Finished workflows, oldest finish first."""
-        return iter(self._history.values())
+    def history(self) -> HistorySnapshot:
+        """Finished workflows, oldest finish first: taken now, decoded as iterated."""
+        return self._history.snapshot()
 
     def get_active(self, workflow_id: str) -> ActiveWorkflow | None:
         return self._active.get(workflow_id)
@@ -206,16 +207,16 @@ class WorkflowTracker:
 
     def _progress(self, workflow_id: str, now: float) -> WorkflowProgress:
         """Where a step, approval or sample of this workflow is recorded, finished or not."""
-        finished = self._history.get(workflow_id)
+        finished = self._history.entry(workflow_id)
         if finished is not None:
-            return finished.progress
+            return self._history.live(workflow_id, finished).progress
         return self._record(workflow_id, now).progress
 
     def _known_progress(self, workflow_id: str) -> WorkflowProgress | None:
         """The workflow's progress if it is in memory, without creating a record for it."""
-        finished = self._history.get(workflow_id)
+        finished = self._history.entry(workflow_id)
         if finished is not None:
-            return finished.progress
+            return self._history.live(workflow_id, finished).progress
         record = self._active.get(workflow_id)
         return record.progress if record is not None else None
 
@@ -490,10 +491,7 @@ class WorkflowTracker:
         )
 
     def _remember(self, finished: FinishedWorkflow) -> None:
-        self._history[finished.workflow_id] = finished
-        if len(self._history) > self._config.max_history:
-            _, oldest = self._history.popitem(last=False)
-            oldest.progress.release()
+        if self._history.add(finished):
             self._self.history_evicted.inc()
             self._log_limit_once(
                 "max_history",

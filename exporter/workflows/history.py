@@ -1,0 +1,192 @@
+"""The history: finished workflows kept for the JSON API, up to ``max_history``, oldest
+finish first.
+
+A workflow is sealed as it enters: its details (steps, approvals, resource samples) and
+its fields become one msgpack string, so that an entry is two Python objects instead of
+some thirty (the workflow, its progress, three dicts, each kept step and its id and
+duration). Once the history is full, each finish frees the oldest entry: freeing thirty
+objects that left the CPU's caches long ago, and handing their scattered memory to the
+next event's objects, made every event cost more on a long-running exporter than on a new
+one (docs/performance.md). The readers get the entries decoded (``HistorySnapshot``):
+about 3 µs a workflow, in the worker thread that builds the answer.
+
+A step or approval that arrives after its workflow's finish unseals the entry in place
+(``live``): it is again a ``FinishedWorkflow`` whose progress takes the late detail, and
+stays so until it leaves the history. That is the exception (a late batch, a retry).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+
+import msgspec
+
+from exporter.workflows.budget import DetailBudget
+from exporter.workflows.records import (
+    ApprovalWait,
+    FinishedWorkflow,
+    StepRecord,
+    WorkflowProgress,
+)
+
+
+class WorkflowSnapshot(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """What a sealed entry's msgpack string holds: a finished workflow but for its id (the
+    history's key), its sampler figures (shared with other workflows, not copied) and its
+    budget units."""
+
+    user_message: str
+    complexity: str
+    total_steps: int
+    agents_involved: tuple[str, ...]
+    start_ts: float | None
+    end_ts: float
+    duration_seconds: float | None
+    status: str
+    steps: tuple[StepRecord, ...]
+    completed_steps: int
+    failed_steps: int
+    approvals: dict[str, ApprovalWait]
+    resource_usage: dict[str, float]
+
+
+class SealedWorkflow(msgspec.Struct, frozen=True, gc=False):
+    snapshot: bytes
+    """A ``WorkflowSnapshot`` in msgpack."""
+    sampled_usage: Mapping[str, float] | None
+    kept: int
+    """Units of the details budget the workflow holds, returned when it leaves."""
+
+
+_encode = msgspec.msgpack.Encoder().encode
+_decode = msgspec.msgpack.Decoder(WorkflowSnapshot).decode
+
+
+def seal(finished: FinishedWorkflow) -> SealedWorkflow:
+    progress = finished.progress
+    snapshot = WorkflowSnapshot(
+        finished.user_message,
+        finished.complexity,
+        finished.total_steps,
+        finished.agents_involved,
+        finished.start_ts,
+        finished.end_ts,
+        finished.duration_seconds,
+        finished.status,
+        tuple(progress.kept_steps.values()),
+        progress.completed_steps,
+        progress.failed_steps,
+        progress.kept_approvals,
+        progress.resource_usage,
+    )
+    return SealedWorkflow(_encode(snapshot), progress.sampled_usage, progress.kept)
+
+
+def unseal(
+    workflow_id: str, sealed: SealedWorkflow, max_steps: int, budget: DetailBudget
+) -> FinishedWorkflow:
+    """The workflow as it was sealed, with a progress that can take more details (its budget
+    units stay taken: ``kept``)."""
+    snapshot = _decode(sealed.snapshot)
+    progress = WorkflowProgress(
+        max_steps,
+        budget,
+        kept_steps={step.step_id: step for step in snapshot.steps},
+        completed_steps=snapshot.completed_steps,
+        failed_steps=snapshot.failed_steps,
+        kept_approvals=snapshot.approvals,
+        resource_usage=snapshot.resource_usage,
+        sampled_usage=sealed.sampled_usage,
+        kept=sealed.kept,
+    )
+    return FinishedWorkflow(
+        workflow_id=workflow_id,
+        user_message=snapshot.user_message,
+        complexity=snapshot.complexity,
+        total_steps=snapshot.total_steps,
+        agents_involved=snapshot.agents_involved,
+        start_ts=snapshot.start_ts,
+        end_ts=snapshot.end_ts,
+        duration_seconds=snapshot.duration_seconds,
+        status=snapshot.status,
+        progress=progress,
+    )
+
+
+Entry = FinishedWorkflow | SealedWorkflow
+"""Sealed, or unsealed by a late step or approval."""
+
+
+class HistorySnapshot:
+    """The entries as they were when taken (on the event loop: a copy of a list); iterating
+    decodes the sealed ones, so that a reader does it once, in its worker thread."""
+
+    def __init__(
+        self,
+        entries: list[tuple[str, Entry]],
+        decode: Callable[[str, SealedWorkflow], FinishedWorkflow],
+    ) -> None:
+        self._entries = entries
+        self._decode = decode
+
+    def __iter__(self) -> Iterator[FinishedWorkflow]:
+        for workflow_id, entry in self._entries:
+            yield entry if isinstance(entry, FinishedWorkflow) else self._decode(workflow_id, entry)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class History:
+    """Finished workflows by id, oldest finish first, at most ``capacity``."""
+
+    def __init__(self, capacity: int, max_steps: int, budget: DetailBudget) -> None:
+        self._capacity = capacity
+        self._max_steps = max_steps
+        self._budget = budget
+        self._entries: OrderedDict[str, Entry] = OrderedDict()
+        """OrderedDict: its oldest entry is found in O(1) however many left before."""
+        self.entry: Callable[[str], Entry | None] = self._entries.get
+        """The entry, sealed or not, as the dict's own method: the tracker asks this for
+        every step and approval event (is its workflow finished?)."""
+
+    def __contains__(self, workflow_id: str) -> bool:
+        return workflow_id in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def add(self, finished: FinishedWorkflow) -> bool:
+        """Seal and keep the workflow; True when the oldest left to make room."""
+        self._entries[finished.workflow_id] = seal(finished)
+        if len(self._entries) <= self._capacity:
+            return False
+        _, oldest = self._entries.popitem(last=False)
+        if isinstance(oldest, FinishedWorkflow):
+            oldest.progress.release()
+        else:
+            self._budget.release(oldest.kept)
+        return True
+
+    def live(self, workflow_id: str, entry: Entry) -> FinishedWorkflow:
+        """``entry`` (this workflow's), unsealed in place if it was sealed, to take a late
+        step or approval; its place in the order stays."""
+        if isinstance(entry, FinishedWorkflow):
+            return entry
+        finished = self._view(workflow_id, entry)
+        self._entries[workflow_id] = finished
+        return finished
+
+    def get(self, workflow_id: str) -> FinishedWorkflow | None:
+        """The workflow, decoded for a reader (the entry stays as it is)."""
+        entry = self._entries.get(workflow_id)
+        if entry is None or isinstance(entry, FinishedWorkflow):
+            return entry
+        return self._view(workflow_id, entry)
+
+    def snapshot(self) -> HistorySnapshot:
+        return HistorySnapshot(list(self._entries.items()), self._view)
+
+    def _view(self, workflow_id: str, sealed: SealedWorkflow) -> FinishedWorkflow:
+        return unseal(workflow_id, sealed, self._max_steps, self._budget)
