@@ -31,41 +31,25 @@ from exporter.workflows.records import (
 )
 
 
-class WorkflowSnapshot(msgspec.Struct, array_like=True, frozen=True, gc=False):
-    """What a sealed entry's msgpack string holds: a finished workflow but for its id (the
-    history's key), its sampler figures (shared with other workflows, not copied) and its
-    budget units."""
-
-    user_message: str
-    complexity: str
-    total_steps: int
-    agents_involved: tuple[str, ...]
-    start_ts: float | None
-    end_ts: float
-    duration_seconds: float | None
-    status: str
-    steps: tuple[StepRecord, ...]
-    completed_steps: int
-    failed_steps: int
-    approvals: dict[str, ApprovalWait]
-    resource_usage: dict[str, float]
-
-
 class SealedWorkflow(msgspec.Struct, frozen=True, gc=False):
     snapshot: bytes
-    """A ``WorkflowSnapshot`` in msgpack."""
+    """The workflow but for its id (the history's key), its sampler figures and its budget
+    units, as a msgpack array (``seal``)."""
     sampled_usage: Mapping[str, float] | None
+    """Shared with the workflows that finished over the same sampler passes: not copied."""
     kept: int
     """Units of the details budget the workflow holds, returned when it leaves."""
 
 
 _encode = msgspec.msgpack.Encoder().encode
-_decode = msgspec.msgpack.Decoder(WorkflowSnapshot).decode
+_decode = msgspec.msgpack.Decoder().decode
+"""Untyped: the snapshot is this module's own, and the structs it holds are compiled with
+mypyc (setup.py), which leaves their annotations to msgspec as bare classes."""
 
 
 def seal(finished: FinishedWorkflow) -> SealedWorkflow:
     progress = finished.progress
-    snapshot = WorkflowSnapshot(
+    snapshot = (
         finished.user_message,
         finished.complexity,
         finished.total_steps,
@@ -74,7 +58,7 @@ def seal(finished: FinishedWorkflow) -> SealedWorkflow:
         finished.end_ts,
         finished.duration_seconds,
         finished.status,
-        tuple(progress.kept_steps.values()),
+        tuple(progress.kept_steps.values()),  # StepRecord: array-like, so an array each
         progress.completed_steps,
         progress.failed_steps,
         progress.kept_approvals,
@@ -88,28 +72,42 @@ def unseal(
 ) -> FinishedWorkflow:
     """The workflow as it was sealed, with a progress that can take more details (its budget
     units stay taken: ``kept``)."""
-    snapshot = _decode(sealed.snapshot)
+    (
+        user_message,
+        complexity,
+        total_steps,
+        agents_involved,
+        start_ts,
+        end_ts,
+        duration_seconds,
+        status,
+        steps,
+        completed_steps,
+        failed_steps,
+        approvals,
+        resource_usage,
+    ) = _decode(sealed.snapshot)
     progress = WorkflowProgress(
         max_steps,
         budget,
-        kept_steps={step.step_id: step for step in snapshot.steps},
-        completed_steps=snapshot.completed_steps,
-        failed_steps=snapshot.failed_steps,
-        kept_approvals=snapshot.approvals,
-        resource_usage=snapshot.resource_usage,
+        kept_steps={step[0]: StepRecord(*step) for step in steps},
+        completed_steps=completed_steps,
+        failed_steps=failed_steps,
+        kept_approvals={key: ApprovalWait(*wait) for key, wait in approvals.items()},
+        resource_usage=resource_usage,
         sampled_usage=sealed.sampled_usage,
         kept=sealed.kept,
     )
     return FinishedWorkflow(
         workflow_id=workflow_id,
-        user_message=snapshot.user_message,
-        complexity=snapshot.complexity,
-        total_steps=snapshot.total_steps,
-        agents_involved=snapshot.agents_involved,
-        start_ts=snapshot.start_ts,
-        end_ts=snapshot.end_ts,
-        duration_seconds=snapshot.duration_seconds,
-        status=snapshot.status,
+        user_message=user_message,
+        complexity=complexity,
+        total_steps=total_steps,
+        agents_involved=tuple(agents_involved),
+        start_ts=start_ts,
+        end_ts=end_ts,
+        duration_seconds=duration_seconds,
+        status=status,
         progress=progress,
     )
 
