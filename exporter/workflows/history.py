@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 
 import msgspec
+from msgspec.structs import astuple
 
 from exporter.workflows.budget import DetailBudget
 from exporter.workflows.records import (
@@ -43,8 +44,9 @@ class SealedWorkflow(msgspec.Struct, frozen=True, gc=False):
 
 _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder().decode
-"""Untyped: the snapshot is this module's own, and the structs it holds are compiled with
-mypyc (setup.py), which leaves their annotations to msgspec as bare classes."""
+"""Untyped, and the records in it as plain arrays (``astuple``): compiled with mypyc
+(setup.py), a struct keeps neither its annotations (msgspec sees bare classes) nor its
+``array_like`` option."""
 
 
 def seal(finished: FinishedWorkflow) -> SealedWorkflow:
@@ -58,10 +60,10 @@ def seal(finished: FinishedWorkflow) -> SealedWorkflow:
         finished.end_ts,
         finished.duration_seconds,
         finished.status,
-        tuple(progress.kept_steps.values()),  # StepRecord: array-like, so an array each
+        [astuple(step) for step in progress.kept_steps.values()],
         progress.completed_steps,
         progress.failed_steps,
-        progress.kept_approvals,
+        {key: astuple(wait) for key, wait in progress.kept_approvals.items()},
         progress.resource_usage,
     )
     return SealedWorkflow(_encode(snapshot), progress.sampled_usage, progress.kept)

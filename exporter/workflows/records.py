@@ -14,7 +14,7 @@ from exporter.workflows.metrics import DetailKind
 T = TypeVar("T")
 
 
-class StepRecord(msgspec.Struct, array_like=True, frozen=True, gc=False):
+class StepRecord(msgspec.Struct, frozen=True, gc=False):
     """One kept step. The history holds up to ``max_kept_details`` of these; as structs
     without references to containers they are never tracked by the cyclic garbage
     collector, whose full passes would otherwise walk every one of them."""
@@ -36,7 +36,7 @@ class StepEnd(msgspec.Struct, frozen=True, gc=False):
     duration_seconds: float | None
 
 
-class ApprovalWait(msgspec.Struct, array_like=True, frozen=True, gc=False):
+class ApprovalWait(msgspec.Struct, frozen=True, gc=False):
     outcome: str
     wait_seconds: float
 
