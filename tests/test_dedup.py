@@ -6,6 +6,7 @@ implementations: FifoIds (C, built by setup.py, here by the editable install) an
 from __future__ import annotations
 
 import random
+import sys
 from collections import deque
 from collections.abc import Callable, Hashable
 
@@ -154,6 +155,15 @@ def test_keys_other_than_str_or_tuples_of_str_are_refused(key):
     with pytest.raises(TypeError, match="str or tuples of str"):
         seen.add(key)
     assert len(seen) == 0
+
+
+def test_the_memory_is_fixed_at_creation_and_told_by_getsizeof():
+    seen = fifo_ids(100_000)
+    size = sys.getsizeof(seen)
+    assert 100_000 * 16 + 2**18 * 8 <= size < 100_000 * 16 + 2**18 * 8 + 1024
+    for number in range(250_000):
+        seen.add(f"id-{number}")
+    assert sys.getsizeof(seen) == size
 
 
 @pytest.mark.parametrize("capacity", [0, -1, 2**30 + 1])

@@ -297,6 +297,11 @@ static PyObject *FifoIds_add_all(FifoIds *self, PyObject *sequence) {
 
 static Py_ssize_t FifoIds_length(FifoIds *self) { return self->count; }
 
+static PyObject *FifoIds_sizeof(FifoIds *self, PyObject *unused) {
+    size_t arrays = (size_t)self->capacity * sizeof(Hashes) + (self->mask + 1) * sizeof(Slot);
+    return PyLong_FromSize_t(Py_TYPE(self)->tp_basicsize + arrays);
+}
+
 static PyMethodDef FifoIds_methods[] = {
     {"has", (PyCFunction)FifoIds_has, METH_O, "Whether the id is in the window."},
     {"add", (PyCFunction)FifoIds_add, METH_O,
@@ -306,6 +311,8 @@ static PyMethodDef FifoIds_methods[] = {
      "Record every id when none is held and none repeats; else record none, return False."},
     {"settle", (PyCFunction)FifoIds_settle, METH_NOARGS,
      "Nothing to do: every id has its place in the order when added."},
+    {"__sizeof__", (PyCFunction)FifoIds_sizeof, METH_NOARGS,
+     "Bytes held, the arrays included: fixed at creation, whatever the ids."},
     {NULL, NULL, 0, NULL},
 };
 
