@@ -1,0 +1,89 @@
+"""Two or more installed exporters (two versions of the code, two builds) fed the same
+batches in turn over HTTP, in the same seconds: what a change does to the CPU per event,
+from the first events to far past every window.
+
+    python tests/benchmarks/bench_versions.py BEFORE=/tmp/before/bin/autobot-exporter \\
+        AFTER=.venv/bin/autobot-exporter [--events 2000000]
+
+Each name is a label, each path an ``autobot-exporter`` command (install each version into
+a venv of its own; ``rm -rf build`` before a non-editable install from a tree whose files
+changed). Workload and CPU reading as ``bench_ingest.py``'s; the reference is the first
+exporter named, fed the same batches in the same seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+import aiohttp
+
+sys.path.append(str(Path(__file__).resolve().parents[2]))  # an installed exporter first
+
+from tests.benchmarks.bench_ingest import (
+    CONNECTIONS,
+    HttpFeed,
+    checkpoints,
+    feed_in_turn,
+    spans_marks,
+)
+from tests.support.processes import ManagedProcess, free_port
+
+
+def start(name: str, command: str, directory: Path) -> tuple[ManagedProcess, str]:
+    """The exporter on its default config and a free loopback port, ready."""
+    port = free_port()
+    config = directory / f"{name}.yml"
+    config.write_text("")
+    args = [command, "--config.file", str(config), "--web.listen-address", f"127.0.0.1:{port}"]
+    exporter = ManagedProcess(args, directory / f"{name}.log")
+    url = f"http://127.0.0.1:{port}"
+    exporter.wait_ready(url + "/-/ready")
+    return exporter, url
+
+
+async def feed(urls: dict[str, tuple[str, int]], total: int, marks: set[int]) -> list[HttpFeed]:
+    connector = aiohttp.TCPConnector(limit=2 * CONNECTIONS)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        feeds = [HttpFeed(session, url, pid, marks) for url, pid in urls.values()]
+        await feed_in_turn(feeds, total)
+        return feeds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("exporters", nargs="+", metavar="NAME=COMMAND")
+    parser.add_argument("--events", type=int, default=2_000_000)
+    args = parser.parse_args()
+    commands = dict(item.split("=", 1) for item in args.exporters)
+    total = args.events - args.events % (CONNECTIONS * 1000)
+    spans = checkpoints(total)
+    with tempfile.TemporaryDirectory() as directory:
+        started = {
+            name: start(name, command, Path(directory)) for name, command in commands.items()
+        }
+        try:
+            urls = {name: (url, exporter.process.pid) for name, (exporter, url) in started.items()}
+            feeds = asyncio.run(feed(urls, total, spans_marks(spans)))
+        finally:
+            for exporter, _ in started.values():
+                exporter.stop()
+    names = list(commands)
+    print(f"{total:,} events, each batch to every exporter in turn; CPU per event from /proc:")
+    for label, first, end in spans:
+        costs = [each.per_event_us(first, end) for each in feeds]
+        against = "  ".join(
+            f"{name} {cost:5.2f} µs ({cost / costs[0]:4.2f}x)"
+            for name, cost in zip(names, costs, strict=True)
+        )
+        print(f"  {label:28} {against}")
+    for name, each in zip(names, feeds, strict=True):
+        growth = each.per_event_us(*spans[-1][1:]) / each.per_event_us(*spans[0][1:])
+        print(f"  {name}: last 100k against its own first 60k: {growth:4.2f}x")
+
+
+if __name__ == "__main__":
+    main()
