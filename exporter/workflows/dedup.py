@@ -3,7 +3,7 @@
 Two implementations of one interface, ``IdWindow``; ``id_window`` picks:
 - ``FifoIds`` holds two 64-bit hashes per id in C memory (``_fifo_ids.c``, built by
   setup.py wherever a C compiler and Python's headers are found, editable installs
-  included): no Python object per id, so a full window costs an event nothing more;
+  included): no Python object per id, and memory fixed at start;
 - ``SeenIds`` below, a set of the ids themselves, where that module was not built.
 """
 
