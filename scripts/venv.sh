@@ -24,7 +24,7 @@ ensure_venv() {
   venv_python=.venv/bin/python
   local stamp=.venv/installed-$(echo "$*" | cksum | cut -d' ' -f1)
   local wanted
-  wanted=$(cat pyproject.toml client/pyproject.toml setup.py exporter/workflows/_fifo_ids.c | cksum)
+  wanted=$(cat pyproject.toml client/pyproject.toml setup.py exporter/workflows/*.c | cksum)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     "$venv_python" -m pip install --quiet --disable-pip-version-check "$@"
     echo "$wanted" >"$stamp"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.processes import free_port, parse_samples, wait_until
+from tests.support.processes import free_port, parse_samples, sample_lookup, wait_until
 from tests.support.repository import clean_copy
 
 pytestmark = pytest.mark.e2e
@@ -74,12 +74,12 @@ def test_the_readme_run_command_serves_metrics_on_debians_own_python(tmp_path):
 
 def build_info(metrics_text: str) -> dict[str, str]:
     """The labels of autobot_exporter_build_info in a /metrics text."""
-    line = next(
-        line
-        for line in metrics_text.splitlines()
-        if line.startswith("autobot_exporter_build_info{")
+    (labels,) = (
+        dict(labels)
+        for name, labels in parse_samples(metrics_text)
+        if name == "autobot_exporter_build_info"
     )
-    return dict(re.findall(r'(\w+)="([^"]*)"', line))
+    return labels
 
 
 @contextmanager
@@ -160,11 +160,7 @@ def assert_ingests_out_of_order_and_repeated_events(url: str) -> None:
     ]
     reply = requests.post(url + "/api/v1/events", json=events, timeout=5)
     assert reply.json() == {"accepted": 4, "duplicates": 1}
-    samples = parse_samples(requests.get(url + "/metrics", timeout=5).text)
-
-    def sample(name: str, **labels: str) -> float | None:
-        return samples.get((name, frozenset(labels.items())))
-
+    sample = sample_lookup(requests.get(url + "/metrics", timeout=5).text)
     assert sample("autobot_step_duration_seconds_sum", agent="research", status="success") == 2.5
     assert sample("autobot_workflow_duration_seconds_sum", complexity="c", status="completed") == 4
     assert sample("autobot_workflows_finished_total", complexity="c", status="completed") == 1

@@ -207,10 +207,8 @@ class WorkflowTracker:
 
     def _progress(self, workflow_id: str, now: float) -> WorkflowProgress:
         """Where a step, approval or sample of this workflow is recorded, finished or not."""
-        finished = self._history.entry(workflow_id)
-        if finished is not None:
-            return self._history.live(workflow_id, finished).progress
-        return self._record(workflow_id, now).progress
+        progress = self._known_progress(workflow_id)
+        return progress if progress is not None else self._record(workflow_id, now).progress
 
     def _known_progress(self, workflow_id: str) -> WorkflowProgress | None:
         """The workflow's progress if it is in memory, without creating a record for it."""

@@ -7,8 +7,9 @@ from the first events to far past every window.
 
 Each name is a label, each path an ``autobot-exporter`` command (install each version into
 a venv of its own; ``rm -rf build`` before a non-editable install from a tree whose files
-changed). Workload and CPU reading as ``bench_ingest.py``'s; the reference is the first
-exporter named, fed the same batches in the same seconds.
+changed), started as the tests start the exporter, on its default config. Workload and CPU
+reading as ``bench_ingest.py``'s; the reference is the first exporter named, fed the same
+batches in the same seconds.
 """
 
 from __future__ import annotations
@@ -30,25 +31,14 @@ from tests.benchmarks.bench_ingest import (
     feed_in_turn,
     spans_marks,
 )
-from tests.support.processes import ManagedProcess, free_port
+from tests.support.processes import Exporter
 
 
-def start(name: str, command: str, directory: Path) -> tuple[ManagedProcess, str]:
-    """The exporter on its default config and a free loopback port, ready."""
-    port = free_port()
-    config = directory / f"{name}.yml"
-    config.write_text("")
-    args = [command, "--config.file", str(config), "--web.listen-address", f"127.0.0.1:{port}"]
-    exporter = ManagedProcess(args, directory / f"{name}.log")
-    url = f"http://127.0.0.1:{port}"
-    exporter.wait_ready(url + "/-/ready")
-    return exporter, url
-
-
-async def feed(urls: dict[str, tuple[str, int]], total: int, marks: set[int]) -> list[HttpFeed]:
+async def feed(urls: list[tuple[str, int]], total: int, marks: set[int]) -> list[HttpFeed]:
+    """Each exporter (url, pid) the same batches in turn; their feeds, with the readings."""
     connector = aiohttp.TCPConnector(limit=2 * CONNECTIONS)
     async with aiohttp.ClientSession(connector=connector) as session:
-        feeds = [HttpFeed(session, url, pid, marks) for url, pid in urls.values()]
+        feeds = [HttpFeed(session, url, pid, marks) for url, pid in urls]
         await feed_in_turn(feeds, total)
         return feeds
 
@@ -62,14 +52,14 @@ def main() -> None:
     total = args.events - args.events % (CONNECTIONS * 1000)
     spans = checkpoints(total)
     with tempfile.TemporaryDirectory() as directory:
-        started = {
-            name: start(name, command, Path(directory)) for name, command in commands.items()
-        }
+        started: list[Exporter] = []
         try:
-            urls = {name: (url, exporter.process.pid) for name, (exporter, url) in started.items()}
+            for command in commands.values():
+                started.append(Exporter(Path(directory), program=command))
+            urls = [(exporter.url, exporter.process.pid) for exporter in started]
             feeds = asyncio.run(feed(urls, total, spans_marks(spans)))
         finally:
-            for exporter, _ in started.values():
+            for exporter in started:
                 exporter.stop()
     names = list(commands)
     print(f"{total:,} events, each batch to every exporter in turn; CPU per event from /proc:")

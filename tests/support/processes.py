@@ -101,6 +101,12 @@ def parse_samples(text: str) -> dict[tuple[str, frozenset], float]:
     }
 
 
+def sample_lookup(text: str) -> Callable[..., float | None]:
+    """A /metrics text's samples as get(name, **labels), like get_sample_value."""
+    samples = parse_samples(text)
+    return lambda name, **labels: samples.get((name, frozenset(labels.items())))
+
+
 class ManagedProcess:
     """A child process with its output in a log file, stopped on ``stop``."""
 
@@ -161,8 +167,7 @@ class ExporterHttp:
 
     def sample_getter(self) -> Callable[..., float | None]:
         """A snapshot of /metrics as get(name, **labels), like get_sample_value."""
-        samples = parse_samples(self.metrics_text())
-        return lambda name, **labels: samples.get((name, frozenset(labels.items())))
+        return sample_lookup(self.metrics_text())
 
 
 class Exporter(ManagedProcess, ExporterHttp):
@@ -178,9 +183,11 @@ class Exporter(ManagedProcess, ExporterHttp):
         session: requests.Session | None = None,
         scheme: str = "http",
         wrapper: tuple[str, ...] = (),
+        program: str | None = None,
     ):
         """``session`` carries TLS trust and credentials when the web config asks for them;
-        ``wrapper`` runs the command under another (``prlimit --nofile=...``)."""
+        ``wrapper`` runs the command under another (``prlimit --nofile=...``); ``program``
+        is another ``autobot-exporter`` than this environment's (another version's venv)."""
         self.port = port or free_port()
         self.url = f"{scheme}://127.0.0.1:{self.port}"
         self.address = f"127.0.0.1:{self.port}"
@@ -190,7 +197,7 @@ class Exporter(ManagedProcess, ExporterHttp):
         super().__init__(
             [
                 *wrapper,
-                installed("autobot-exporter"),
+                program or installed("autobot-exporter"),
                 "--config.file",
                 str(config_path),
                 "--web.listen-address",
