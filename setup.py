@@ -34,6 +34,7 @@ INGEST_PATH = (
     "dedup",
     "families",
     "history",
+    "id_map",
     "labels",
     "metrics",
     "pairing",

@@ -43,7 +43,7 @@ def test_a_sealed_workflow_reads_back_as_it_was():
     budget = a_budget()
     original = finished_workflow(budget)
     sealed = seal(original)
-    back = unseal("w1", sealed, 10, budget)
+    back = unseal(sealed, 10, budget)
     assert finished_view(back) == finished_view(original)
     assert back.progress.kept_steps == original.progress.kept_steps
     assert back.progress.kept_approvals == original.progress.kept_approvals

@@ -1,4 +1,5 @@
-/* FifoIds: a window of the last `capacity` ids (str, or tuples of str), in C memory.
+/* FifoIds: a window of the last `capacity` ids (str, or tuples of str), in C memory;
+ * FifoMap: the same window with a value per id (the history of finished workflows).
  *
  * Why C: the dedup window and the closed pairs are the exporter's largest memories. Held
  * as Python objects (a set of the ids' strings), every event allocates and later frees
@@ -16,6 +17,11 @@
  * with 32 bits of the id's first hash, so that a probe reads the ring only on a match.
  * Forgetting the oldest id deletes its slot by backward shift (no tombstones), so every
  * operation stays O(1) however many ids were forgotten before.
+ *
+ * FifoMap keeps a value per ring position and no key object: a history of Python dict
+ * entries keyed by the workflow ids' strings held those strings for as long as the entry,
+ * and freeing them 10,000 workflows later scattered the next events' small objects over
+ * old memory (docs/performance.md: a full history cost 1.09x a small one, in-process).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -33,7 +39,6 @@ typedef struct {
 } Slot;
 
 typedef struct {
-    PyObject_HEAD
     Hashes *ring;
     Slot *slots;
     Py_ssize_t capacity;
@@ -41,7 +46,18 @@ typedef struct {
     Py_ssize_t count;
     uint64_t mask;    /* slots - 1 */
     uint64_t seed;
+} Window;
+
+typedef struct {
+    PyObject_HEAD
+    Window window;
 } FifoIds;
+
+typedef struct {
+    PyObject_HEAD
+    Window window;
+    PyObject **values; /* by ring position; NULL where no id is held */
+} FifoMap;
 
 /* ---- the second hash: MurmurHash64A's mixing over a string's characters ------------- */
 
@@ -102,142 +118,178 @@ wrong_type:
     return -1;
 }
 
-static int hashes_of(FifoIds *self, PyObject *key, Hashes *out) {
+static int hashes_of(const Window *w, PyObject *key, Hashes *out) {
     Py_hash_t first = PyObject_Hash(key);
     if (first == -1 && PyErr_Occurred())
         return -1;
     out->first = (uint64_t)first;
-    return second_hash(key, self->seed, &out->second);
+    return second_hash(key, w->seed, &out->second);
 }
 
-/* ---- the table -------------------------------------------------------------------------- */
+/* ---- the window: ring and table ---------------------------------------------------------- */
 
 static inline uint32_t tag_of(const Hashes *hashes) { return (uint32_t)(hashes->first >> 32); }
 
 /* The slot holding `hashes`, or the empty slot where it would go. */
-static uint64_t probe(const FifoIds *self, const Hashes *hashes) {
+static uint64_t probe(const Window *w, const Hashes *hashes) {
     uint32_t tag = tag_of(hashes);
-    uint64_t index = tag & self->mask;
+    uint64_t index = tag & w->mask;
     for (;;) {
-        const Slot *slot = &self->slots[index];
+        const Slot *slot = &w->slots[index];
         if (slot->position_plus_one == 0)
             return index;
         if (slot->tag == tag) {
-            const Hashes *held = &self->ring[slot->position_plus_one - 1];
+            const Hashes *held = &w->ring[slot->position_plus_one - 1];
             if (held->first == hashes->first && held->second == hashes->second)
                 return index;
         }
-        index = (index + 1) & self->mask;
+        index = (index + 1) & w->mask;
     }
 }
 
-static inline int holds(const FifoIds *self, const Hashes *hashes) {
-    return self->slots[probe(self, hashes)].position_plus_one != 0;
+/* The ring position of the id, or -1. */
+static inline Py_ssize_t position_of(const Window *w, const Hashes *hashes) {
+    return (Py_ssize_t)w->slots[probe(w, hashes)].position_plus_one - 1;
+}
+
+static inline int holds(const Window *w, const Hashes *hashes) {
+    return position_of(w, hashes) >= 0;
 }
 
 /* Empty slot `index`, moving later entries of its run back so that no probe stops early. */
-static void delete_slot(FifoIds *self, uint64_t index) {
+static void delete_slot(Window *w, uint64_t index) {
     uint64_t next = index;
     for (;;) {
-        next = (next + 1) & self->mask;
-        Slot *slot = &self->slots[next];
+        next = (next + 1) & w->mask;
+        Slot *slot = &w->slots[next];
         if (slot->position_plus_one == 0)
             break;
-        uint64_t home = slot->tag & self->mask;
+        uint64_t home = slot->tag & w->mask;
         /* the entry may move to `index` when `index` lies between its home and `next` */
-        if (((next - home) & self->mask) >= ((next - index) & self->mask)) {
-            self->slots[index] = *slot;
+        if (((next - home) & w->mask) >= ((next - index) & w->mask)) {
+            w->slots[index] = *slot;
             index = next;
         }
     }
-    self->slots[index].position_plus_one = 0;
+    w->slots[index].position_plus_one = 0;
 }
 
-static void forget_oldest(FifoIds *self) {
-    delete_slot(self, probe(self, &self->ring[self->head]));
-    self->head = (self->head + 1) % self->capacity;
-    self->count--;
+static void forget_oldest(Window *w) {
+    delete_slot(w, probe(w, &w->ring[w->head]));
+    w->head = (w->head + 1) % w->capacity;
+    w->count--;
+}
+
+/* Record an id known not to be held, the window not full; returns its ring position. */
+static Py_ssize_t push(Window *w, const Hashes *hashes) {
+    Py_ssize_t position = (w->head + w->count) % w->capacity;
+    w->ring[position] = *hashes;
+    w->count++;
+    Slot *slot = &w->slots[probe(w, hashes)];
+    slot->position_plus_one = (uint32_t)position + 1;
+    slot->tag = tag_of(hashes);
+    return position;
 }
 
 /* Record an id known not to be held; the oldest is forgotten when the window is full. */
-static void push(FifoIds *self, const Hashes *hashes) {
-    if (self->count == self->capacity)
-        forget_oldest(self);
-    Py_ssize_t position = (self->head + self->count) % self->capacity;
-    self->ring[position] = *hashes;
-    self->count++;
-    Slot *slot = &self->slots[probe(self, hashes)];
-    slot->position_plus_one = (uint32_t)position + 1;
-    slot->tag = tag_of(hashes);
+static void push_forgetting(Window *w, const Hashes *hashes) {
+    if (w->count == w->capacity)
+        forget_oldest(w);
+    push(w, hashes);
 }
 
-/* ---- the Python type ------------------------------------------------------------------- */
-
-static PyObject *FifoIds_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+static int parse_window(PyObject *args, PyObject *kwargs, Py_ssize_t *capacity, uint64_t *seed) {
     static char *keywords[] = {"capacity", "seed", NULL};
-    Py_ssize_t capacity;
-    unsigned long long seed;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "nK", keywords, &capacity, &seed))
-        return NULL;
-    if (capacity < 1 || capacity > (1 << 30)) {
+    unsigned long long seed_argument;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "nK", keywords, capacity, &seed_argument))
+        return -1;
+    if (*capacity < 1 || *capacity > (1 << 30)) {
         PyErr_SetString(PyExc_ValueError, "capacity must be between 1 and 2**30");
-        return NULL;
+        return -1;
     }
-    FifoIds *self = (FifoIds *)type->tp_alloc(type, 0);
-    if (self == NULL)
-        return NULL;
+    *seed = seed_argument;
+    return 0;
+}
+
+/* The arrays of an empty window; -1 with MemoryError set. */
+static int window_init(Window *w, Py_ssize_t capacity, uint64_t seed) {
     uint64_t slots = 1;
     while (slots < 2 * (uint64_t)capacity)
         slots <<= 1;
-    self->capacity = capacity;
-    self->mask = slots - 1;
-    self->seed = seed;
+    w->capacity = capacity;
+    w->mask = slots - 1;
+    w->seed = seed;
     /* calloc: pages the window has not reached yet cost no memory */
-    self->ring = PyMem_RawCalloc((size_t)capacity, sizeof(Hashes));
-    self->slots = PyMem_RawCalloc((size_t)slots, sizeof(Slot));
-    if (self->ring == NULL || self->slots == NULL) {
+    w->ring = PyMem_RawCalloc((size_t)capacity, sizeof(Hashes));
+    w->slots = PyMem_RawCalloc((size_t)slots, sizeof(Slot));
+    if (w->ring == NULL || w->slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static void window_free(Window *w) {
+    PyMem_RawFree(w->ring);
+    PyMem_RawFree(w->slots);
+}
+
+static size_t window_bytes(const Window *w) {
+    return (size_t)w->capacity * sizeof(Hashes) + (w->mask + 1) * sizeof(Slot);
+}
+
+/* ---- FifoIds ------------------------------------------------------------------------------ */
+
+static PyObject *FifoIds_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    Py_ssize_t capacity;
+    uint64_t seed;
+    if (parse_window(args, kwargs, &capacity, &seed) < 0)
+        return NULL;
+    FifoIds *self = (FifoIds *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    if (window_init(&self->window, capacity, seed) < 0) {
         Py_DECREF(self);
-        return PyErr_NoMemory();
+        return NULL;
     }
     return (PyObject *)self;
 }
 
 static void FifoIds_dealloc(FifoIds *self) {
-    PyMem_RawFree(self->ring);
-    PyMem_RawFree(self->slots);
+    window_free(&self->window);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 static PyObject *FifoIds_has(FifoIds *self, PyObject *key) {
     Hashes hashes;
-    if (hashes_of(self, key, &hashes) < 0)
+    if (hashes_of(&self->window, key, &hashes) < 0)
         return NULL;
-    return PyBool_FromLong(holds(self, &hashes));
+    return PyBool_FromLong(holds(&self->window, &hashes));
 }
 
 static int FifoIds_contains(FifoIds *self, PyObject *key) {
     Hashes hashes;
-    if (hashes_of(self, key, &hashes) < 0)
+    if (hashes_of(&self->window, key, &hashes) < 0)
         return -1;
-    return holds(self, &hashes);
+    return holds(&self->window, &hashes);
 }
 
 static PyObject *FifoIds_add(FifoIds *self, PyObject *key) {
     Hashes hashes;
-    if (hashes_of(self, key, &hashes) < 0)
+    if (hashes_of(&self->window, key, &hashes) < 0)
         return NULL;
-    if (holds(self, &hashes))
+    if (holds(&self->window, &hashes))
         Py_RETURN_FALSE;
-    push(self, &hashes);
+    push_forgetting(&self->window, &hashes);
     Py_RETURN_TRUE;
 }
 
 static PyObject *FifoIds_add_new(FifoIds *self, PyObject *key) {
     Hashes hashes;
-    if (hashes_of(self, key, &hashes) < 0)
+    if (hashes_of(&self->window, key, &hashes) < 0)
         return NULL;
-    if (!holds(self, &hashes))
-        push(self, &hashes);
+    if (!holds(&self->window, &hashes))
+        push_forgetting(&self->window, &hashes);
     Py_RETURN_NONE;
 }
 
@@ -253,11 +305,11 @@ static int compare_hashes(const void *left, const void *right) {
 }
 
 /* Whether `keys` holds no id twice and none held already; fills `hashes`. -1: an error. */
-static int all_new(FifoIds *self, PyObject **keys, Py_ssize_t count, Hashes *hashes) {
+static int all_new(const Window *w, PyObject **keys, Py_ssize_t count, Hashes *hashes) {
     for (Py_ssize_t i = 0; i < count; i++) {
-        if (hashes_of(self, keys[i], &hashes[i]) < 0)
+        if (hashes_of(w, keys[i], &hashes[i]) < 0)
             return -1;
-        if (holds(self, &hashes[i]))
+        if (holds(w, &hashes[i]))
             return 0;
     }
     Hashes *sorted = PyMem_Malloc((size_t)count * sizeof(Hashes));
@@ -284,10 +336,10 @@ static PyObject *FifoIds_add_all(FifoIds *self, PyObject *sequence) {
         Py_DECREF(fast);
         return PyErr_NoMemory();
     }
-    int fresh = all_new(self, PySequence_Fast_ITEMS(fast), count, hashes);
+    int fresh = all_new(&self->window, PySequence_Fast_ITEMS(fast), count, hashes);
     if (fresh == 1)
         for (Py_ssize_t i = 0; i < count; i++)
-            push(self, &hashes[i]);
+            push_forgetting(&self->window, &hashes[i]);
     PyMem_Free(hashes);
     Py_DECREF(fast);
     if (fresh < 0)
@@ -295,11 +347,10 @@ static PyObject *FifoIds_add_all(FifoIds *self, PyObject *sequence) {
     return PyBool_FromLong(fresh);
 }
 
-static Py_ssize_t FifoIds_length(FifoIds *self) { return self->count; }
+static Py_ssize_t FifoIds_length(FifoIds *self) { return self->window.count; }
 
 static PyObject *FifoIds_sizeof(FifoIds *self, PyObject *unused) {
-    size_t arrays = (size_t)self->capacity * sizeof(Hashes) + (self->mask + 1) * sizeof(Slot);
-    return PyLong_FromSize_t(Py_TYPE(self)->tp_basicsize + arrays);
+    return PyLong_FromSize_t(Py_TYPE(self)->tp_basicsize + window_bytes(&self->window));
 }
 
 static PyMethodDef FifoIds_methods[] = {
@@ -333,20 +384,191 @@ static PyTypeObject FifoIdsType = {
     .tp_as_sequence = &FifoIds_as_sequence,
 };
 
-static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "exporter.workflows._fifo_ids",
-    "A window of recent ids held in C memory (see the source's header).", -1, NULL,
+/* ---- FifoMap ------------------------------------------------------------------------------ */
+
+static PyObject *FifoMap_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    Py_ssize_t capacity;
+    uint64_t seed;
+    if (parse_window(args, kwargs, &capacity, &seed) < 0)
+        return NULL;
+    FifoMap *self = (FifoMap *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    if (window_init(&self->window, capacity, seed) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    self->values = PyMem_RawCalloc((size_t)capacity, sizeof(PyObject *));
+    if (self->values == NULL) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    return (PyObject *)self;
+}
+
+/* The value at the i-th position from the oldest. */
+static inline PyObject **value_at(FifoMap *self, Py_ssize_t i) {
+    return &self->values[(self->window.head + i) % self->window.capacity];
+}
+
+static int FifoMap_traverse(FifoMap *self, visitproc visit, void *arg) {
+    if (self->values != NULL)
+        for (Py_ssize_t i = 0; i < self->window.count; i++)
+            Py_VISIT(*value_at(self, i));
+    return 0;
+}
+
+/* Forget every id (the collector breaking a cycle through a value, or the map's end). */
+static int FifoMap_clear(FifoMap *self) {
+    Window *w = &self->window;
+    if (self->values != NULL)
+        while (w->count > 0) {
+            PyObject *value = self->values[w->head];
+            self->values[w->head] = NULL;
+            forget_oldest(w);
+            Py_DECREF(value);
+        }
+    return 0;
+}
+
+static void FifoMap_dealloc(FifoMap *self) {
+    PyObject_GC_UnTrack(self);
+    if (self->window.slots != NULL && self->window.ring != NULL)
+        FifoMap_clear(self);
+    PyMem_RawFree(self->values);
+    window_free(&self->window);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *FifoMap_get(FifoMap *self, PyObject *key) {
+    Hashes hashes;
+    if (hashes_of(&self->window, key, &hashes) < 0)
+        return NULL;
+    Py_ssize_t position = position_of(&self->window, &hashes);
+    if (position < 0)
+        Py_RETURN_NONE;
+    return Py_NewRef(self->values[position]);
+}
+
+static int FifoMap_contains(FifoMap *self, PyObject *key) {
+    Hashes hashes;
+    if (hashes_of(&self->window, key, &hashes) < 0)
+        return -1;
+    return holds(&self->window, &hashes);
+}
+
+static PyObject *FifoMap_push(FifoMap *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "push() takes 2 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    Window *w = &self->window;
+    Hashes hashes;
+    if (hashes_of(w, args[0], &hashes) < 0)
+        return NULL;
+    if (holds(w, &hashes)) {
+        PyErr_SetObject(PyExc_KeyError, args[0]);
+        return NULL;
+    }
+    PyObject *oldest = NULL;
+    if (w->count == w->capacity) {
+        oldest = self->values[w->head];
+        self->values[w->head] = NULL;
+        forget_oldest(w);
+    }
+    self->values[push(w, &hashes)] = Py_NewRef(args[1]);
+    return oldest != NULL ? oldest : Py_NewRef(Py_None);
+}
+
+static PyObject *FifoMap_replace(FifoMap *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "replace() takes 2 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    Hashes hashes;
+    if (hashes_of(&self->window, args[0], &hashes) < 0)
+        return NULL;
+    Py_ssize_t position = position_of(&self->window, &hashes);
+    if (position < 0) {
+        PyErr_SetObject(PyExc_KeyError, args[0]);
+        return NULL;
+    }
+    PyObject *before = self->values[position];
+    self->values[position] = Py_NewRef(args[1]);
+    Py_DECREF(before);
+    Py_RETURN_NONE;
+}
+
+static PyObject *FifoMap_values(FifoMap *self, PyObject *unused) {
+    PyObject *values = PyList_New(self->window.count);
+    if (values == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < self->window.count; i++)
+        PyList_SET_ITEM(values, i, Py_NewRef(*value_at(self, i)));
+    return values;
+}
+
+static Py_ssize_t FifoMap_length(FifoMap *self) { return self->window.count; }
+
+static PyObject *FifoMap_sizeof(FifoMap *self, PyObject *unused) {
+    size_t values = (size_t)self->window.capacity * sizeof(PyObject *);
+    return PyLong_FromSize_t(Py_TYPE(self)->tp_basicsize + window_bytes(&self->window) + values);
+}
+
+static PyMethodDef FifoMap_methods[] = {
+    {"get", (PyCFunction)FifoMap_get, METH_O, "The id's value, or None."},
+    {"push", (PyCFunction)(void (*)(void))FifoMap_push, METH_FASTCALL,
+     "push(key, value): hold a new id (KeyError if held) as the newest; when the map was "
+     "full, the oldest leaves first and its value is returned, else None."},
+    {"replace", (PyCFunction)(void (*)(void))FifoMap_replace, METH_FASTCALL,
+     "replace(key, value): a held id's new value, in its place (KeyError if not held)."},
+    {"values", (PyCFunction)FifoMap_values, METH_NOARGS, "The values, oldest first (a list)."},
+    {"__sizeof__", (PyCFunction)FifoMap_sizeof, METH_NOARGS,
+     "Bytes held by the arrays, not counting the values: fixed at creation."},
+    {NULL, NULL, 0, NULL},
 };
 
+static PySequenceMethods FifoMap_as_sequence = {
+    .sq_length = (lenfunc)FifoMap_length,
+    .sq_contains = (objobjproc)FifoMap_contains,
+};
+
+static PyTypeObject FifoMapType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "exporter.workflows._fifo_ids.FifoMap",
+    .tp_doc = "FifoMap(capacity, seed): a value for each of the last `capacity` ids.",
+    .tp_basicsize = sizeof(FifoMap),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_new = FifoMap_new,
+    .tp_dealloc = (destructor)FifoMap_dealloc,
+    .tp_traverse = (traverseproc)FifoMap_traverse,
+    .tp_clear = (inquiry)FifoMap_clear,
+    .tp_methods = FifoMap_methods,
+    .tp_as_sequence = &FifoMap_as_sequence,
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "exporter.workflows._fifo_ids",
+    "Windows of recent ids held in C memory (see the source's header).", -1, NULL,
+};
+
+static int add_type(PyObject *created, const char *name, PyTypeObject *type) {
+    if (PyType_Ready(type) < 0)
+        return -1;
+    Py_INCREF(type);
+    if (PyModule_AddObject(created, name, (PyObject *)type) < 0) {
+        Py_DECREF(type);
+        return -1;
+    }
+    return 0;
+}
+
 PyMODINIT_FUNC PyInit__fifo_ids(void) {
-    if (PyType_Ready(&FifoIdsType) < 0)
-        return NULL;
     PyObject *created = PyModule_Create(&module);
     if (created == NULL)
         return NULL;
-    Py_INCREF(&FifoIdsType);
-    if (PyModule_AddObject(created, "FifoIds", (PyObject *)&FifoIdsType) < 0) {
-        Py_DECREF(&FifoIdsType);
+    if (add_type(created, "FifoIds", &FifoIdsType) < 0 ||
+        add_type(created, "FifoMap", &FifoMapType) < 0) {
         Py_DECREF(created);
         return NULL;
     }

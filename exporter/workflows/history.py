@@ -18,13 +18,13 @@ stays so until it leaves the history. That is the exception (a late batch, a ret
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 
 import msgspec
 from msgspec.structs import astuple
 
 from exporter.workflows.budget import DetailBudget
+from exporter.workflows.id_map import IdMap, id_map
 from exporter.workflows.records import (
     ApprovalWait,
     FinishedWorkflow,
@@ -35,8 +35,8 @@ from exporter.workflows.records import (
 
 class SealedWorkflow(msgspec.Struct, frozen=True, gc=False):
     snapshot: bytes
-    """The workflow but for its id (the history's key), its sampler figures and its budget
-    units, as a msgpack array (``seal``)."""
+    """The workflow but for its sampler figures and its budget units, as a msgpack array
+    (``seal``); its id too, which the map does not keep."""
     sampled_usage: Mapping[str, float] | None
     """Shared with the workflows that finished over the same sampler passes: not copied."""
     kept: int
@@ -53,6 +53,7 @@ _decode = msgspec.msgpack.Decoder().decode
 def seal(finished: FinishedWorkflow) -> SealedWorkflow:
     progress = finished.progress
     snapshot = (
+        finished.workflow_id,
         finished.user_message,
         finished.complexity,
         finished.total_steps,
@@ -70,12 +71,11 @@ def seal(finished: FinishedWorkflow) -> SealedWorkflow:
     return SealedWorkflow(_encode(snapshot), progress.sampled_usage, progress.kept)
 
 
-def unseal(
-    workflow_id: str, sealed: SealedWorkflow, max_steps: int, budget: DetailBudget
-) -> FinishedWorkflow:
+def unseal(sealed: SealedWorkflow, max_steps: int, budget: DetailBudget) -> FinishedWorkflow:
     """The workflow as it was sealed, with a progress that can take more details (its budget
     units stay taken: ``kept``)."""
     (
+        workflow_id,
         user_message,
         complexity,
         total_steps,
@@ -120,20 +120,18 @@ Entry = FinishedWorkflow | SealedWorkflow
 
 
 class HistorySnapshot:
-    """The entries as they were when taken (on the event loop: a copy of a list); iterating
-    decodes the sealed ones, so that a reader does it once, in its worker thread."""
+    """The entries as they were when taken (on the event loop: a list of the map's values);
+    iterating decodes the sealed ones, so that a reader does it once, in its worker thread."""
 
     def __init__(
-        self,
-        entries: list[tuple[str, Entry]],
-        decode: Callable[[str, SealedWorkflow], FinishedWorkflow],
+        self, entries: list[Entry], decode: Callable[[SealedWorkflow], FinishedWorkflow]
     ) -> None:
         self._entries = entries
         self._decode = decode
 
     def __iter__(self) -> Iterator[FinishedWorkflow]:
-        for workflow_id, entry in self._entries:
-            yield entry if isinstance(entry, FinishedWorkflow) else self._decode(workflow_id, entry)
+        for entry in self._entries:
+            yield entry if isinstance(entry, FinishedWorkflow) else self._decode(entry)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -143,13 +141,11 @@ class History:
     """Finished workflows by id, oldest finish first, at most ``capacity``."""
 
     def __init__(self, capacity: int, max_steps: int, budget: DetailBudget) -> None:
-        self._capacity = capacity
         self._max_steps = max_steps
         self._budget = budget
-        self._entries: OrderedDict[str, Entry] = OrderedDict()
-        """OrderedDict: its oldest entry is found in O(1) however many left before."""
+        self._entries: IdMap[Entry] = id_map(capacity)
         self.entry: Callable[[str], Entry | None] = self._entries.get
-        """The entry, sealed or not, as the dict's own method: the tracker asks this for
+        """The entry, sealed or not, as the map's own method: the tracker asks this for
         every step and approval event (is its workflow finished?)."""
 
     def __contains__(self, workflow_id: str) -> bool:
@@ -159,11 +155,10 @@ class History:
         return len(self._entries)
 
     def add(self, finished: FinishedWorkflow) -> bool:
-        """Seal and keep the workflow; True when the oldest left to make room."""
-        self._entries[finished.workflow_id] = seal(finished)
-        if len(self._entries) <= self._capacity:
+        """Seal and keep the workflow (not held yet); True when the oldest left to make room."""
+        oldest = self._entries.push(finished.workflow_id, seal(finished))
+        if oldest is None:
             return False
-        _, oldest = self._entries.popitem(last=False)
         if isinstance(oldest, FinishedWorkflow):
             oldest.progress.release()
         else:
@@ -175,8 +170,8 @@ class History:
         step or approval; its place in the order stays."""
         if isinstance(entry, FinishedWorkflow):
             return entry
-        finished = self._view(workflow_id, entry)
-        self._entries[workflow_id] = finished
+        finished = self._view(entry)
+        self._entries.replace(workflow_id, finished)
         return finished
 
     def get(self, workflow_id: str) -> FinishedWorkflow | None:
@@ -184,10 +179,10 @@ class History:
         entry = self._entries.get(workflow_id)
         if entry is None or isinstance(entry, FinishedWorkflow):
             return entry
-        return self._view(workflow_id, entry)
+        return self._view(entry)
 
     def snapshot(self) -> HistorySnapshot:
-        return HistorySnapshot(list(self._entries.items()), self._view)
+        return HistorySnapshot(self._entries.values(), self._view)
 
-    def _view(self, workflow_id: str, sealed: SealedWorkflow) -> FinishedWorkflow:
-        return unseal(workflow_id, sealed, self._max_steps, self._budget)
+    def _view(self, sealed: SealedWorkflow) -> FinishedWorkflow:
+        return unseal(sealed, self._max_steps, self._budget)
