@@ -51,6 +51,15 @@ def test_a_batch_with_any_repeat_records_nothing(window):
     assert len(seen) == 1
 
 
+def test_a_repeat_anywhere_in_a_large_batch_is_found(window):
+    seen = window(10_000)
+    keys = [f"event-{number}" for number in range(2000)]
+    assert not seen.add_all([*keys, keys[1234]])
+    assert len(seen) == 0
+    assert seen.add_all(keys)
+    assert len(seen) == 2000
+
+
 def test_at_least_the_last_capacity_ids_are_remembered_and_no_more_than_a_run_over(window):
     capacity, batch = 5000, 700
     seen = window(capacity)
