@@ -9,7 +9,7 @@ from exporter.jsonapi.workflow_json import finished_view
 from exporter.workflows.budget import DetailBudget
 from exporter.workflows.history import History, SealedWorkflow, seal, unseal
 from exporter.workflows.metrics import SelfMetrics
-from exporter.workflows.records import ApprovalWait, FinishedWorkflow, StepRecord, WorkflowProgress
+from exporter.workflows.records import ApprovalWait, FinishedWorkflow, WorkflowProgress
 from tests.test_tracker import Harness, approval, step_finished, wf_finished, wf_started
 
 
@@ -20,8 +20,8 @@ def a_budget() -> DetailBudget:
 def finished_workflow(budget: DetailBudget, workflow_id: str = "w1") -> FinishedWorkflow:
     progress = WorkflowProgress(10, budget)
     progress.keep_agents(("research", "librarian"))
-    progress.add_step(StepRecord("s1", "research", 2.5, True, None))
-    progress.add_step(StepRecord("s2", "librarian", None, False, "Timeout"))
+    progress.add_step("s1", "research", 2.5, True, None)
+    progress.add_step("s2", "librarian", None, False, "Timeout")
     progress.add_approval("a1", ApprovalWait("approved", 3.0))
     progress.add_resource_usage({"gpu_percent": 40.0})
     progress.sampled_usage = {"sampled_points": 3, "cpu_percent_avg": 12.5}

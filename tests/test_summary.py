@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry
 from exporter.jsonapi.summary import NO_DATA_MESSAGE, percentile, performance_summary
 from exporter.workflows.budget import DetailBudget
 from exporter.workflows.metrics import SelfMetrics
-from exporter.workflows.records import FinishedWorkflow, StepRecord, WorkflowProgress
+from exporter.workflows.records import FinishedWorkflow, WorkflowProgress
 
 
 def finished(workflow_id: str, end_ts: float, duration: float, steps=()) -> FinishedWorkflow:
@@ -16,7 +16,7 @@ def finished(workflow_id: str, end_ts: float, duration: float, steps=()) -> Fini
         max_steps=100, budget=DetailBudget(1000, SelfMetrics(CollectorRegistry()))
     )
     for step in steps:
-        progress.add_step(step)
+        progress.add_step(*step)
     return FinishedWorkflow(
         workflow_id=workflow_id,
         user_message="",
@@ -51,7 +51,7 @@ def test_window_keeps_only_recent_finishes():
 
 
 def test_success_rate_is_percent_of_steps_that_ran():
-    steps = [StepRecord("a", "x", 1.0, True, None), StepRecord("b", "y", 3.0, False, "E")]
+    steps = [("a", "x", 1.0, True, None), ("b", "y", 3.0, False, "E")]
     summary = performance_summary([finished("w", 50, 5, steps)], 0, 24, 100)
     assert summary["avg_success_rate"] == 50.0
     assert summary["fastest_agent"] == "x"

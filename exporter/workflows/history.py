@@ -28,7 +28,6 @@ from exporter.workflows.id_map import IdMap, id_map
 from exporter.workflows.records import (
     ApprovalWait,
     FinishedWorkflow,
-    StepRecord,
     WorkflowProgress,
 )
 
@@ -62,7 +61,7 @@ def seal(finished: FinishedWorkflow) -> SealedWorkflow:
         finished.end_ts,
         finished.duration_seconds,
         finished.status,
-        [astuple(step) for step in progress.kept_steps.values()],
+        list(progress.kept_steps.values()),
         progress.completed_steps,
         progress.failed_steps,
         {key: astuple(wait) for key, wait in progress.kept_approvals.items()},
@@ -93,7 +92,7 @@ def unseal(sealed: SealedWorkflow, max_steps: int, budget: DetailBudget) -> Fini
     progress = WorkflowProgress(
         max_steps,
         budget,
-        kept_steps={step[0]: StepRecord(*step) for step in steps},
+        kept_steps={step[0]: tuple(step) for step in steps},
         completed_steps=completed_steps,
         failed_steps=failed_steps,
         kept_approvals={key: ApprovalWait(*wait) for key, wait in approvals.items()},

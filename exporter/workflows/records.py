@@ -14,10 +14,15 @@ from exporter.workflows.metrics import DetailKind
 T = TypeVar("T")
 
 
+StepFields = tuple[str, str, float | None, bool, str | None]
+"""A kept step as the ingest path keeps it and the history seals it: (step_id, agent,
+duration_seconds, success, error_type). A plain tuple, not a ``StepRecord``: one is made for
+every step, and a struct cost the making and, at the seal, turning back into an array
+(about a tenth of an event's CPU in pure Python); readers get ``StepRecord`` views."""
+
+
 class StepRecord(msgspec.Struct, frozen=True, gc=False):
-    """One kept step. The history holds up to ``max_kept_details`` of these; as structs
-    without references to containers they are never tracked by the cyclic garbage
-    collector, whose full passes would otherwise walk every one of them."""
+    """One kept step, as the JSON readers see it (``WorkflowProgress.steps``)."""
 
     step_id: str
     agent: str
@@ -58,7 +63,7 @@ class WorkflowProgress:
 
     max_steps: int
     budget: DetailBudget
-    kept_steps: dict[str, StepRecord] = field(default_factory=dict)
+    kept_steps: dict[str, StepFields] = field(default_factory=dict)
     """step_id -> the step, in the order they completed."""
     completed_steps: int = 0
     failed_steps: int = 0
@@ -74,20 +79,29 @@ class WorkflowProgress:
     """Units of the budget this workflow holds, returned by release()."""
 
     @property
-    def steps(self) -> Collection[StepRecord]:
-        return self.kept_steps.values()
+    def steps(self) -> list[StepRecord]:
+        """The kept steps, made into records for a reader."""
+        return [StepRecord(*fields) for fields in self.kept_steps.values()]
 
     @property
     def approvals(self) -> Collection[ApprovalWait]:
         return self.kept_approvals.values()
 
-    def add_step(self, step: StepRecord) -> Kept:
+    def add_step(
+        self,
+        step_id: str,
+        agent: str,
+        duration_seconds: float | None,
+        success: bool,
+        error_type: str | None,
+    ) -> Kept:
         """Count the step; keep its details if max_steps and the budget allow."""
-        if step.success:
+        if success:
             self.completed_steps += 1
         else:
             self.failed_steps += 1
-        return self._keep(self.kept_steps, step.step_id, step, "step")
+        step = (step_id, agent, duration_seconds, success, error_type)
+        return self._keep(self.kept_steps, step_id, step, "step")
 
     def add_approval(self, approval_id: str, approval: ApprovalWait) -> Kept:
         return self._keep(self.kept_approvals, approval_id, approval, "approval")

@@ -53,7 +53,6 @@ from exporter.workflows.records import (
     ApprovalWait,
     FinishedWorkflow,
     StepEnd,
-    StepRecord,
     WorkflowProgress,
 )
 
@@ -342,10 +341,9 @@ class WorkflowTracker:
             if error_type is not None:
                 error_type = self._error_type.kept(error_label, error_type)
         agent = self._agent.kept(agent_label, agent)
-        step = StepRecord(key[1], agent, duration, success, error_type)
         if progress is None:
             progress = self._progress(workflow_id, now)
-        kept = progress.add_step(step)
+        kept = progress.add_step(key[1], agent, duration, success, error_type)
         if kept != "kept":
             self._steps.close(key)
         if kept == "max_steps":
