@@ -20,8 +20,9 @@ from prometheus_client import CollectorRegistry
 sys.path.append(str(Path(__file__).resolve().parents[2]))  # an installed exporter first
 
 from exporter.config import Config
-from exporter.workflows.dedup import SeenIds
+from exporter.workflows.dedup import BUILT_WINDOW, SeenIds
 from exporter.workflows.events import StepStarted, WorkflowFinished, WorkflowStarted
+from exporter.workflows.id_map import BUILT_MAP, DictIdMap, IdMap
 from exporter.workflows.metrics import SelfMetrics, WorkflowMetrics
 from exporter.workflows.pairing import Half, PairTable
 from exporter.workflows.tracker import WorkflowTracker
@@ -60,6 +61,27 @@ def old_dict_pattern(capacity: int) -> Operation:
 
 def seen_ids(capacity: int) -> Operation:
     return SeenIds(capacity).add
+
+
+def fifo_ids(capacity: int) -> Operation:
+    """The C window (the default where setup.py built it): ids as the events carry them."""
+    assert BUILT_WINDOW is not None, "the C windows are not built here"
+    window = BUILT_WINDOW(capacity, 0)
+    return lambda n: window.add(f"event-{n}")
+
+
+def map_pushes(held: IdMap) -> Operation:
+    """Finished workflows entering a full map by id: each push returns the oldest."""
+    return lambda n: held.push(f"wf-{n}", n)
+
+
+def fifo_map(capacity: int) -> Operation:
+    assert BUILT_MAP is not None, "the C windows are not built here"
+    return map_pushes(BUILT_MAP(capacity, 0))
+
+
+def dict_id_map(capacity: int) -> Operation:
+    return map_pushes(DictIdMap(capacity))
 
 
 def open_halves(capacity: int) -> Operation:
@@ -124,7 +146,10 @@ def history_at_capacity(capacity: int) -> Operation:
 
 
 STRUCTURES: dict[str, Callable[[int], Operation]] = {
-    "dedup window (SeenIds)": seen_ids,
+    "dedup window (FifoIds, C)": fifo_ids,
+    "dedup window (SeenIds, without a compiler)": seen_ids,
+    "history's map (FifoMap, C)": fifo_map,
+    "history's map (DictIdMap, without a compiler)": dict_id_map,
     "open pair halves, drained": open_halves,
     "pairs matched, closed, drained": matched_then_drained,
     "active workflows at max_active_workflows": active_at_capacity,
