@@ -9,7 +9,7 @@ objects that left the CPU's caches long ago, and handing their scattered memory 
 next event's objects, made every event cost more on a long-running exporter than on a new
 one (docs/performance.md). The readers get the entries decoded (``HistorySnapshot``), in
 the worker thread that builds the answer: the 24 h summary over 10,000 workflows takes
-99 ms compiled, against 34 ms when the entries were objects.
+105 ms compiled, against 34 ms when the entries were objects.
 
 A step or approval that arrives after its workflow's finish unseals the entry in place
 (``live``): it is again a ``FinishedWorkflow`` whose progress takes the late detail, and
