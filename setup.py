@@ -3,9 +3,10 @@
 The modules below decode nothing themselves (msgspec does) but run every event through
 the tracker; compiled, they cost about a quarter less CPU per event (docs/performance.md).
 The same source runs either way, and CI tests both (scripts/compiled-tests.sh). The id
-windows' C module (``exporter/workflows/_fifo_ids.c``, whose Python fallback is
-``SeenIds``) is built with them, and for an editable install too: it has no Python source
-to shadow.
+windows' C module (``exporter/workflows/_fifo_ids.c``: the dedup window and closed pairs,
+whose Python fallback is ``SeenIds``, and the history's map, whose fallback is
+``DictIdMap``) is built with them, and for an editable install too: it has no Python
+source to shadow.
 
 Pure Python, with a line on stderr saying why, when:
 - the install is editable (``pip install -e .``): a compiled module would shadow its

@@ -1,9 +1,9 @@
 """setup.py's choice between the compiled and the pure-Python build. The builds themselves
 run for real elsewhere: scripts/compiled-tests.sh (the wheel, compiled, under the unit
 tests), tests/test_install.py (the README's editable install pure, the pipx install
-compiled), tests/test_deploy_image.py (the image compiled), tests/test_dedup.py (the C id
-windows, which this test environment's editable install built); here, a wheel built with
-a compiler that fails."""
+compiled), tests/test_deploy_image.py (the image compiled), tests/test_dedup.py and
+tests/test_id_map.py (the C id windows and map, which this test environment's editable
+install built); here, a wheel built with a compiler that fails."""
 
 from __future__ import annotations
 

@@ -59,7 +59,8 @@ def finished_view(finished: FinishedWorkflow) -> dict[str, Any]:
     original answered "completed" for every finished workflow (its failure showed only in
     ``labels.status``): a frontend reading ``status`` then sees a failure as one."""
     progress = finished.progress
-    durations = [s.duration_seconds for s in progress.steps if s.duration_seconds is not None]
+    steps = progress.steps  # records made from the kept tuples: once per view
+    durations = [s.duration_seconds for s in steps if s.duration_seconds is not None]
     return {
         "workflow_id": finished.workflow_id,
         "user_message": finished.user_message,
@@ -72,7 +73,7 @@ def finished_view(finished: FinishedWorkflow) -> dict[str, Any]:
         "end_time": iso_time(finished.end_ts),
         "total_duration_ms": to_ms(finished.duration_seconds),
         "avg_step_duration_ms": to_ms(sum(durations) / len(durations)) if durations else 0.0,
-        "step_timings": _step_timings(progress.steps),
+        "step_timings": _step_timings(steps),
         "approval_wait_time_ms": to_ms(progress.approval_wait_seconds),
         "error_count": progress.failed_steps,
         "success_rate": round(100.0 * progress.success_ratio, 2),
@@ -83,7 +84,7 @@ def finished_view(finished: FinishedWorkflow) -> dict[str, Any]:
             "status": finished.status,
             "step_count": str(progress.completed_steps + progress.failed_steps),
         },
-        "steps": _step_details(progress.steps),
+        "steps": _step_details(steps),
         "approvals": [
             {"outcome": a.outcome, "wait_ms": to_ms(a.wait_seconds)} for a in progress.approvals
         ],
