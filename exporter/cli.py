@@ -15,6 +15,7 @@ from pathlib import Path
 from aiohttp import web
 
 from exporter import __version__
+from exporter.allocator import tune_malloc
 from exporter.app import create_app
 from exporter.artifacts.kubernetes import render_kubernetes
 from exporter.artifacts.rules import render_rules
@@ -146,6 +147,7 @@ def _check_config(path: str) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    log.info("%s", tune_malloc())
     try:
         config = load_config(args.config_file).with_web(
             listen_address=args.listen_address,

@@ -12,24 +12,31 @@ Figures:
   1. exporter CPU per event over HTTP (read from /proc), and RSS, for the first 60,000
      events, the 100,000 events before 5x the largest window, and the last 100,000 events;
      reference: a bare aiohttp handler that reads the same bodies and answers 202;
-  2. at every 200,000 events, the exporter's CPU per event over its next 60,000 events
-     against a new exporter's over its first 60,000, the two fed in turn, a few batches
-     each, so that both are measured in the same seconds: the steady state against a fresh
-     start at any point of the run, as a ratio that holds however fast the machine runs;
-  3. 1 and 2 again for events decoded and applied by direct calls, in processes of their
+  2. the exporter's growth: its CPU per event over every 100,000 events against its own
+     first 60,000, both divided by a control's over the same events. The control is a
+     second exporter on small windows (CONTROL_SETTINGS), so its cost is flat from its
+     first events; it is fed the same batches in turn with the exporter, one step each,
+     from the first event to the last, so that it measures how fast the machine runs at
+     the time (this shared machine's speed moves by 10-15 % between minutes). Both sides of
+     each ratio are the same two processes, so what a process owes to its own memory
+     layout (new processes read up to 1.08x against each other) cancels out;
+  3. at every 200,000 events, the exporter's CPU per event over its next 60,000 events
+     against a new exporter's over its first 60,000, the two fed in turn: the steady state
+     against a fresh start in the same seconds, a second process's layout included;
+  4. 1 to 3 again for events decoded and applied by direct calls, in processes of their
      own (a new process's heap holds nothing but the tracker);
-  4. CPU per single-event POST (keep-alive), exporter vs the bare handler;
-  5. /metrics latency after the load vs a bare handler GET;
-  6. RSS idle vs a bare aiohttp + prometheus_client process.
+  5. CPU per single-event POST (keep-alive), exporter vs the bare handler;
+  6. /metrics latency after the load vs a bare handler GET;
+  7. RSS idle vs a bare aiohttp + prometheus_client process.
 The exporter measured is the one installed in the running interpreter's environment:
 compiled with mypyc from a non-editable install where a C compiler was found (setup.py),
 pure Python from the editable install ``./run-tests.sh`` makes. With ``--rounds N``, all of
 it N times, then the medians. ``--set max_history=100`` (and
 more ``--set``) runs both the exporter and the in-process tracker on other settings, to see
-what a window costs; ``--direct-only`` skips the HTTP figures (about 20 s a round).
-``--against SETTING=VALUE`` (repeatable) adds, in-process, a tracker on those settings fed
-in turn with one on the others, both past every window: a steady state against a steady
-state, so that what a full window costs reads apart from what a new process costs.
+what a window costs; ``--direct-only`` skips the HTTP figures (about 30 s a round).
+``--control SETTING=VALUE`` (repeatable) puts the control on other settings than
+CONTROL_SETTINGS; its CPU per event against the exporter's in each span is what the
+exporter's full windows cost against the control's, both in steady state.
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import NamedTuple
@@ -76,6 +83,8 @@ SINGLE_POSTS = 4000
 SCRAPES = 100
 COMPLEXITIES = ("simple", "research", "install", "complex")
 AGENTS = ("classifier", "research", "librarian", "system_commands", "orchestrator")
+CONTROL_SETTINGS = ["dedup_window=1000", "max_history=100", "max_pending_pairs=1000"]
+"""Small windows, full after the first few thousand events: a cost flat from the start."""
 
 BARE_SERVER = textwrap.dedent(
     """
@@ -243,31 +252,43 @@ class Paired(NamedTuple):
 
 
 async def feed_all(
-    steady: Feed, total: int, new_fresh: Callable[[], contextlib.AbstractContextManager[Feed]]
+    steady: Feed,
+    control: Feed,
+    total: int,
+    new_fresh: Callable[[], contextlib.AbstractContextManager[Feed]],
 ) -> list[Paired]:
-    """Send ``total`` events to ``steady``; from every PAIRED_EVERY events on, feed a new
-    consumer its first FRESH events in turn with it. The ratio of the two then holds however
-    fast this shared machine runs at the time (it moves by 10-15 % between minutes)."""
+    """Send ``total`` events to ``steady`` and the same to ``control``, a step each in turn;
+    from every PAIRED_EVERY events on, feed a new consumer its first FRESH events in turn
+    with them. Ratios of consumers fed in turn hold however fast this shared machine runs
+    at the time (it moves by 10-15 % between minutes)."""
     pairs = []
     while steady.sent < total:
         if steady.sent % PAIRED_EVERY or steady.sent + FRESH > total:
             await steady.step()
+            await control.step()
             continue
         at, before = steady.sent, steady.cpu_seconds
         with new_fresh() as fresh:
             while fresh.sent < FRESH:
                 await steady.step()
+                await control.step()
                 await fresh.step()
         steady_us = (steady.cpu_seconds - before) / (steady.sent - at) * 1e6
         pairs.append(Paired(at, steady_us, fresh.cpu_seconds / fresh.sent * 1e6))
     return pairs
 
 
-async def over_http(
-    exporter: Exporter, total: int, marks: set[int], config_text: str
-) -> tuple[Feed, list[Paired]]:
-    """The exporter fed ``total`` events, and a new exporter on the same settings (in the
-    same folder) beside it from every PAIRED_EVERY events on."""
+class Run(NamedTuple):
+    """What one way of feeding (over HTTP or by direct calls) measured."""
+
+    steady: Feed
+    control: Feed
+    pairs: list[Paired]
+
+
+async def over_http(exporter: Exporter, control: Exporter, total: int, config_text: str) -> Run:
+    """The exporter and the control fed ``total`` events each, and a new exporter on the
+    exporter's settings (in the same folder) beside them from every PAIRED_EVERY events on."""
     connector = aiohttp.TCPConnector(limit=2 * CONNECTIONS)
     async with aiohttp.ClientSession(connector=connector) as session:
 
@@ -279,8 +300,10 @@ async def over_http(
             finally:
                 fresh.stop()
 
+        marks = spans_marks(total)
         steady = HttpFeed(session, exporter.url, exporter.process.pid, marks)
-        return steady, await feed_all(steady, total, new_exporter)
+        reference = HttpFeed(session, control.url, control.process.pid, marks)
+        return Run(steady, reference, await feed_all(steady, reference, total, new_exporter))
 
 
 async def bare_handler(url: str, pid: int) -> float:
@@ -303,10 +326,11 @@ def new_tracker(config_text: str = "") -> WorkflowTracker:
     return tracker
 
 
-def in_process(total: int, marks: set[int], config_text: str) -> tuple[Feed, list[Paired]]:
-    with TrackerFeed(marks, config_text) as steady:
+def in_process(total: int, config_text: str, control_text: str) -> Run:
+    marks = spans_marks(total)
+    with TrackerFeed(marks, config_text) as steady, TrackerFeed(marks, control_text) as control:
         fresh = functools.partial(TrackerFeed, set(), config_text)
-        return steady, asyncio.run(feed_all(steady, total, fresh))
+        return Run(steady, control, asyncio.run(feed_all(steady, control, total, fresh)))
 
 
 async def single_posts_cpu_us(url: str, pid: int, seed: int) -> float:
@@ -346,76 +370,92 @@ def summary_ms(latencies: list[float]) -> str:
 
 
 class Figures(NamedTuple):
-    """One round's CPU per event in each span, and its paired ratios in steady state."""
+    """One round's CPU per event in each checkpoint span and against the control there; the
+    highest and median growth against its own start; the same of its pairs."""
 
     spans_us: list[float]
+    against_control: list[float]
+    worst_growth: float
+    median_growth: float
     worst_pair: float
     median_pair: float
 
 
+def growth(run: Run, total: int) -> list[float]:
+    """For every whole SPAN from LARGEST_WINDOW on: the exporter's CPU per
+    event there over its first FRESH events', each divided by the control's over the same
+    events."""
+
+    def against_control(start: int, end: int) -> float:
+        return run.steady.per_event_us(start, end) / run.control.per_event_us(start, end)
+
+    start_ratio = against_control(0, FRESH)
+    return [
+        against_control(start, start + SPAN) / start_ratio
+        for start in range(LARGEST_WINDOW, total - SPAN + 1, SPAN)
+    ]
+
+
 def report(
-    name: str, feed: Feed, pairs: list[Paired], spans: list[tuple[str, int, int]], rss: bool
+    name: str, run: Run, spans: list[tuple[str, int, int]], total: int, rss: bool
 ) -> Figures:
-    """Print each span's CPU per event, then each pair; returns the figures."""
-    fresh = feed.per_event_us(spans[0][1], spans[0][2])
-    costs = []
+    """Print each span's CPU per event, the growth against its own start, then each pair;
+    returns the figures."""
+    fresh = run.steady.per_event_us(spans[0][1], spans[0][2])
+    costs, against_control = [], []
     for label, start, end in spans:
-        cost = feed.per_event_us(start, end)
+        cost, control = run.steady.per_event_us(start, end), run.control.per_event_us(start, end)
         costs.append(cost)
-        memory = f", RSS {feed.readings[end][1]:6.1f} MiB" if rss else ""
+        against_control.append(cost / control)
+        memory = f", RSS {run.steady.readings[end][1]:6.1f} MiB" if rss else ""
         print(
-            f"  {name:22} {label:28} {cost:6.2f} µs/event ({cost / fresh:4.2f}x first 60k){memory}"
+            f"  {name:22} {label:28} {cost:6.2f} µs/event ({cost / fresh:4.2f}x first 60k; "
+            f"control {control:5.2f}, {cost / control:4.2f}x){memory}"
         )
+    ratios = growth(run, total)
+    print(
+        f"  against its own first {FRESH // 1000}k, each divided by the control's, "
+        f"every {SPAN // 1000}k from {LARGEST_WINDOW // 1000}k:"
+    )
+    for first in range(0, len(ratios), 10):
+        print("    " + " ".join(f"{ratio:4.2f}" for ratio in ratios[first : first + 10]))
+    print(f"    highest {max(ratios):4.2f}x, median {statistics.median(ratios):4.2f}x")
     print(f"  fed in turn with a new one (its first {FRESH // 1000}k events, the same seconds):")
-    for pair in pairs:
+    for pair in run.pairs:
         print(
             f"    from {pair.at // 1000:>5}k: {pair.steady_us:5.2f} against {pair.fresh_us:5.2f}"
             f" µs/event ({pair.steady_us / pair.fresh_us:4.2f}x)"
         )
-    steady = [pair.steady_us / pair.fresh_us for pair in pairs if pair.at >= LARGEST_WINDOW]
-    figures = Figures(costs, max(steady), statistics.median(steady))
+    steady = [pair.steady_us / pair.fresh_us for pair in run.pairs if pair.at >= LARGEST_WINDOW]
     print(
-        f"    past the largest window: highest {figures.worst_pair:4.2f}x, "
-        f"median {figures.median_pair:4.2f}x"
+        f"    past the largest window: highest {max(steady):4.2f}x, "
+        f"median {statistics.median(steady):4.2f}x"
     )
-    return figures
+    return Figures(
+        costs,
+        against_control,
+        max(ratios),
+        statistics.median(ratios),
+        max(steady),
+        statistics.median(steady),
+    )
 
 
-async def feed_in_turn(feeds: Sequence[Feed], total: int) -> None:
-    """Send ``total`` events to each feed, a batch each in turn (the same seconds)."""
-    while feeds[0].sent < total:
-        for feed in feeds:
-            await feed.step()
-
-
-def against_round(
-    total: int, spans: list[tuple[str, int, int]], config_text: str, against_text: str
-) -> list[float]:
-    """Print each span's CPU per event for a tracker on ``config_text`` and one on
-    ``against_text``, fed in turn; returns the first's over the second's, per span."""
-    marks = spans_marks(spans)
-    with TrackerFeed(marks, config_text) as ours, TrackerFeed(marks, against_text) as theirs:
-        asyncio.run(feed_in_turn([ours, theirs], total))
-    settings = ", ".join(against_text.splitlines())
-    print(f"direct calls, fed in turn with a tracker on {settings}:")
-    ratios = []
-    for label, start, end in spans:
-        mine, other = ours.per_event_us(start, end), theirs.per_event_us(start, end)
-        ratios.append(mine / other)
-        print(f"  {label:28} {mine:6.2f} against {other:6.2f} µs/event ({mine / other:4.2f}x)")
-    return ratios
-
-
-def spans_marks(spans: list[tuple[str, int, int]]) -> set[int]:
-    marks = {point for _, start, end in spans for point in (start, end)}
+def spans_marks(total: int) -> set[int]:
+    """The event counts at which a feed notes its CPU: every SPAN and the checkpoints'."""
+    marks = {*range(0, total + 1, SPAN)}
+    marks.update(point for _, start, end in checkpoints(total) for point in (start, end))
     assert all(point % (BATCH * CONNECTIONS) == 0 for point in marks), marks
     return marks
 
 
-def http_round(total: int, spans: list[tuple[str, int, int]], config_text: str) -> Figures:
+def http_round(
+    total: int, spans: list[tuple[str, int, int]], config_text: str, control_text: str
+) -> Figures:
     """Measure and print the figures over HTTP once."""
     with tempfile.TemporaryDirectory() as directory:
         exporter = Exporter(Path(directory), config_text)
+        control = Exporter(Path(directory), control_text)
         port = free_port()
         bare = ManagedProcess(
             [sys.executable, "-c", BARE_SERVER, str(port)], Path(directory) / "bare.log"
@@ -425,7 +465,7 @@ def http_round(total: int, spans: list[tuple[str, int, int]], config_text: str) 
             bare.wait_ready(bare_url + "/-/ready")
             idle = psutil.Process(exporter.process.pid).memory_info().rss / 2**20
             bare_idle = psutil.Process(bare.process.pid).memory_info().rss / 2**20
-            http, pairs = asyncio.run(over_http(exporter, total, spans_marks(spans), config_text))
+            run = asyncio.run(over_http(exporter, control, total, config_text))
             bare_cost = asyncio.run(bare_handler(bare_url, bare.process.pid))
             single = asyncio.run(single_posts_cpu_us(exporter.url, exporter.process.pid, 1))
             bare_single = asyncio.run(single_posts_cpu_us(bare_url, bare.process.pid, 2))
@@ -436,9 +476,10 @@ def http_round(total: int, spans: list[tuple[str, int, int]], config_text: str) 
             )
         finally:
             exporter.stop()
+            control.stop()
             bare.stop()
     print("batches over HTTP (exporter CPU from /proc):")
-    figures = report("exporter", http, pairs, spans, rss=True)
+    figures = report("exporter", run, spans, total, rss=True)
     print(f"  {'reference, bare aiohttp':22} {spans[0][0]:28} {bare_cost:6.2f} µs/event")
     print(f"counted exactly: {finished == total // EVENTS_PER_WORKFLOW // 4} ({finished:,.0f})")
     print(
@@ -447,34 +488,44 @@ def http_round(total: int, spans: list[tuple[str, int, int]], config_text: str) 
     )
     print(f"/metrics after the load: {summary_ms(scrape)}; bare GET {summary_ms(bare_get)}")
     print(
-        f"RSS idle {idle:.1f} MiB, after the load {http.readings[total][1]:.1f} MiB; "
+        f"RSS idle {idle:.1f} MiB, after the load {run.steady.readings[total][1]:.1f} MiB; "
         f"bare aiohttp + prometheus_client idle {bare_idle:.1f} MiB ({idle / bare_idle:.2f}x)"
     )
     return figures
 
 
-def direct_round(total: int, spans: list[tuple[str, int, int]], config_text: str) -> Figures:
+def direct_round(
+    total: int, spans: list[tuple[str, int, int]], config_text: str, control_text: str
+) -> Figures:
     """Measure and print the in-process figures once."""
-    direct, pairs = in_process(total, spans_marks(spans), config_text)
+    run = in_process(total, config_text, control_text)
     print("decoded and applied by direct calls, in a process of their own:")
-    return report("direct calls", direct, pairs, spans, rss=False)
+    return report("direct calls", run, spans, total, rss=False)
 
 
 def medians(name: str, rounds: list[Figures], spans: list[tuple[str, int, int]]) -> None:
-    """Per span, the median CPU per event and the median of each round's ratio to its own
-    first span; then the medians of the rounds' paired ratios."""
+    """Per span, the median CPU per event, the median of each round's ratio to its own
+    first span and to the control; then the medians of the rounds' growth and pairs."""
     for index, (label, _, _) in enumerate(spans):
         cost = statistics.median(figures.spans_us[index] for figures in rounds)
         ratio = statistics.median(
             figures.spans_us[index] / figures.spans_us[0] for figures in rounds
         )
-        print(f"  {name:22} {label:28} {cost:6.2f} µs/event ({ratio:4.2f}x first 60k)")
-    worst = statistics.median(figures.worst_pair for figures in rounds)
-    typical = statistics.median(figures.median_pair for figures in rounds)
-    print(
-        f"    fed in turn with a new one, past the largest window: "
-        f"highest {worst:4.2f}x, median {typical:4.2f}x"
-    )
+        control = statistics.median(figures.against_control[index] for figures in rounds)
+        print(
+            f"  {name:22} {label:28} {cost:6.2f} µs/event ({ratio:4.2f}x first 60k, "
+            f"{control:4.2f}x control)"
+        )
+    for what, worst, typical in (
+        ("against its own start, by the control", "worst_growth", "median_growth"),
+        ("fed in turn with a new one, past the largest window", "worst_pair", "median_pair"),
+    ):
+        print(
+            f"    {what}: highest "
+            + "/".join(f"{getattr(figures, worst):4.2f}" for figures in rounds)
+            + ", median "
+            + "/".join(f"{getattr(figures, typical):4.2f}" for figures in rounds)
+        )
 
 
 def main() -> None:
@@ -490,43 +541,36 @@ def main() -> None:
     )
     parser.add_argument("--direct-only", action="store_true", help="no HTTP figures")
     parser.add_argument(
-        "--against",
+        "--control",
         action="append",
-        default=[],
         metavar="SETTING=VALUE",
-        help="also feed, in turn, a tracker on these settings (in-process, steady against steady)",
+        help=f"the control's settings over --set's (default: {' '.join(CONTROL_SETTINGS)})",
     )
     args = parser.parse_args()
     total = args.events - args.events % (BATCH * CONNECTIONS)
     spans = checkpoints(total)
     config_text = settings_text(args.set)
-    against_text = settings_text(args.set + args.against)
-    http_rounds, direct_rounds, against_rounds = [], [], []
+    control_text = settings_text(args.set + (args.control or CONTROL_SETTINGS))
+    http_rounds, direct_rounds = [], []
     for number in range(1, args.rounds + 1):
         if args.rounds > 1:
             print(f"--- round {number} of {args.rounds}")
         print(
             f"{total:,} events in batches of {BATCH} over {CONNECTIONS} connections; "
             f"Python {sys.version.split()[0]}, {psutil.cpu_count()} CPUs; "
-            f"config: {', '.join(args.set) or 'the defaults'}; ingest path "
+            f"config: {', '.join(args.set) or 'the defaults'}; control: "
+            f"{', '.join(control_text.splitlines())}; ingest path "
             f"{'compiled with mypyc' if COMPILED else 'pure Python'} "
             f"({Path(sys.executable).parent})"
         )
         if not args.direct_only:
-            http_rounds.append(http_round(total, spans, config_text))
-        direct_rounds.append(direct_round(total, spans, config_text))
-        if args.against:
-            against_rounds.append(against_round(total, spans, config_text, against_text))
+            http_rounds.append(http_round(total, spans, config_text, control_text))
+        direct_rounds.append(direct_round(total, spans, config_text, control_text))
     if args.rounds > 1:
-        print(f"--- medians over {args.rounds} rounds")
+        print(f"--- medians over {args.rounds} rounds (highest and median: each round's)")
         if http_rounds:
             medians("exporter over HTTP", http_rounds, spans)
         medians("direct calls", direct_rounds, spans)
-        if against_rounds:
-            print(f"  fed in turn with a tracker on {', '.join(args.against)}:")
-        for index, (label, _, _) in enumerate(spans if against_rounds else []):
-            ratio = statistics.median(ratios[index] for ratios in against_rounds)
-            print(f"    {label:28} {ratio:4.2f}x")
 
 
 def settings_text(settings: list[str]) -> str:
