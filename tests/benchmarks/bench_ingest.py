@@ -54,7 +54,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import NamedTuple
@@ -439,6 +439,13 @@ def report(
         max(steady),
         statistics.median(steady),
     )
+
+
+async def feed_in_turn(feeds: Sequence[Feed], total: int) -> None:
+    """Send ``total`` events to each feed, a step each in turn (the same seconds)."""
+    while feeds[0].sent < total:
+        for feed in feeds:
+            await feed.step()
 
 
 def spans_marks(total: int) -> set[int]:

@@ -57,7 +57,7 @@ def main() -> None:
             for command in commands.values():
                 started.append(Exporter(Path(directory), program=command))
             urls = [(exporter.url, exporter.process.pid) for exporter in started]
-            feeds = asyncio.run(feed(urls, total, spans_marks(spans)))
+            feeds = asyncio.run(feed(urls, total, spans_marks(total)))
         finally:
             for exporter in started:
                 exporter.stop()
