@@ -243,12 +243,14 @@ class TrackerFeed(Feed, contextlib.AbstractContextManager["TrackerFeed"]):
 
 
 class Paired(NamedTuple):
-    """The long-lived consumer's CPU per event over FRESH events from ``at`` on, and a new
-    consumer's over its first FRESH events, fed in turn with it in the same seconds."""
+    """The long-lived consumer's CPU per event over FRESH events from ``at`` on, a new
+    consumer's over its first FRESH events, and the control's over the same events as the
+    long-lived one, all fed in turn in the same seconds."""
 
     at: int
     steady_us: float
     fresh_us: float
+    control_us: float
 
 
 async def feed_all(
@@ -267,14 +269,20 @@ async def feed_all(
             await steady.step()
             await control.step()
             continue
-        at, before = steady.sent, steady.cpu_seconds
+        at, before, control_before = steady.sent, steady.cpu_seconds, control.cpu_seconds
         with new_fresh() as fresh:
             while fresh.sent < FRESH:
                 await steady.step()
                 await control.step()
                 await fresh.step()
-        steady_us = (steady.cpu_seconds - before) / (steady.sent - at) * 1e6
-        pairs.append(Paired(at, steady_us, fresh.cpu_seconds / fresh.sent * 1e6))
+        pairs.append(
+            Paired(
+                at,
+                (steady.cpu_seconds - before) / FRESH * 1e6,
+                fresh.cpu_seconds / FRESH * 1e6,
+                (control.cpu_seconds - control_before) / FRESH * 1e6,
+            )
+        )
     return pairs
 
 
@@ -420,16 +428,22 @@ def report(
     for first in range(0, len(ratios), 10):
         print("    " + " ".join(f"{ratio:4.2f}" for ratio in ratios[first : first + 10]))
     print(f"    highest {max(ratios):4.2f}x, median {statistics.median(ratios):4.2f}x")
-    print(f"  fed in turn with a new one (its first {FRESH // 1000}k events, the same seconds):")
+    print(
+        f"  fed in turn with a new one (its first {FRESH // 1000}k events, the same seconds; "
+        "the control against it too: whether the control ages):"
+    )
     for pair in run.pairs:
         print(
             f"    from {pair.at // 1000:>5}k: {pair.steady_us:5.2f} against {pair.fresh_us:5.2f}"
-            f" µs/event ({pair.steady_us / pair.fresh_us:4.2f}x)"
+            f" µs/event ({pair.steady_us / pair.fresh_us:4.2f}x); control {pair.control_us:5.2f}"
+            f" ({pair.control_us / pair.fresh_us:4.2f}x)"
         )
     steady = [pair.steady_us / pair.fresh_us for pair in run.pairs if pair.at >= LARGEST_WINDOW]
+    control = [pair.control_us / pair.fresh_us for pair in run.pairs if pair.at >= LARGEST_WINDOW]
     print(
         f"    past the largest window: highest {max(steady):4.2f}x, "
-        f"median {statistics.median(steady):4.2f}x"
+        f"median {statistics.median(steady):4.2f}x; the control: highest {max(control):4.2f}x, "
+        f"median {statistics.median(control):4.2f}x"
     )
     return Figures(
         costs,
