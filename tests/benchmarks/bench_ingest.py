@@ -390,9 +390,8 @@ class Figures(NamedTuple):
 
 
 def growth(run: Run, total: int) -> list[float]:
-    """For every whole SPAN from LARGEST_WINDOW on: the exporter's CPU per
-    event there over its first FRESH events', each divided by the control's over the same
-    events."""
+    """For every whole SPAN from LARGEST_WINDOW on: the exporter's CPU per event there over
+    its first FRESH events', each divided by the control's over the same events."""
 
     def against_control(start: int, end: int) -> float:
         return run.steady.per_event_us(start, end) / run.control.per_event_us(start, end)
@@ -537,16 +536,20 @@ def medians(name: str, rounds: list[Figures], spans: list[tuple[str, int, int]])
             f"  {name:22} {label:28} {cost:6.2f} µs/event ({ratio:4.2f}x first 60k, "
             f"{control:4.2f}x control)"
         )
-    for what, worst, typical in (
-        ("against its own start, by the control", "worst_growth", "median_growth"),
-        ("fed in turn with a new one, past the largest window", "worst_pair", "median_pair"),
-    ):
-        print(
-            f"    {what}: highest "
-            + "/".join(f"{getattr(figures, worst):4.2f}" for figures in rounds)
-            + ", median "
-            + "/".join(f"{getattr(figures, typical):4.2f}" for figures in rounds)
-        )
+
+    def each(values: Iterator[float]) -> str:
+        return "/".join(f"{value:4.2f}" for value in values)
+
+    print(
+        f"    against its own start, by the control: "
+        f"highest {each(figures.worst_growth for figures in rounds)}, "
+        f"median {each(figures.median_growth for figures in rounds)}"
+    )
+    print(
+        f"    fed in turn with a new one, past the largest window: "
+        f"highest {each(figures.worst_pair for figures in rounds)}, "
+        f"median {each(figures.median_pair for figures in rounds)}"
+    )
 
 
 def main() -> None:
