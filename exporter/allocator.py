@@ -5,11 +5,12 @@ Every read from a socket allocates a buffer of up to 256 KiB (asyncio), and aioh
 parser copies each chunk of a body into a bytes object of that size. glibc maps any block
 over its threshold (128 KiB, moved up only when a mapped block of a larger size is freed)
 with mmap, and unmaps it when freed, so the next block's pages fault in again: about 70
-page faults for each 1,000-event batch, 0.2 µs of kernel time an event, 4-6 % of the
-exporter's CPU (docs/performance.md). With the thresholds fixed here, those buffers come
-from the heap and its top is kept for the next request: a body up to the default
-``max_body_bytes`` is served from memory already mapped, and the heap gives back its top
-when more than TRIM_THRESHOLD_BYTES lie free there.
+page faults for each 1,000-event batch, 0.2 µs of kernel time an event, 3-5 % of the
+exporter's CPU as pure Python and 1-9 % compiled (docs/performance.md). With the
+thresholds fixed here, those buffers come from the heap and its top is kept for the next
+request: a body up to the default ``max_body_bytes`` is served from memory already
+mapped, and the heap gives back its top when more than TRIM_THRESHOLD_BYTES lie free
+there.
 
 An operator who tunes malloc through the environment (``GLIBC_TUNABLES``,
 ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``) is left alone, as is any C library
