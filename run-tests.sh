@@ -4,8 +4,7 @@
 #    (alertmanager, amtool), systemd (systemd-analyze, to verify the shipped unit),
 #    chromium and chromium-driver (the status page in a real browser), podman, runc,
 #    catatonit and mmdebstrap (the image, the compose stack and the pod, run for real),
-#    pipx (the documented pipx install), gcc and python3-dev (the compiled build: setup.py,
-#    scripts/compiled-tests.sh, the pipx install)
+#    pipx (the documented pipx install), git (the install from a repository URL)
 #  - this project, its client and the test extras, into ./.venv (scripts/venv.sh)
 #  - ruff (lint and format check), mypy, then pytest; extra arguments go to pytest:
 #    ./run-tests.sh -m "not e2e" runs the unit tests alone
@@ -24,9 +23,7 @@ command -v runc >/dev/null || missing+=(runc)
 command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
 command -v catatonit >/dev/null || missing+=(catatonit)
 command -v pipx >/dev/null || missing+=(pipx)
-command -v gcc >/dev/null || missing+=(gcc)
-debian_headers=$(/usr/bin/python3 -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
-[ -e "$debian_headers/Python.h" ] || missing+=(python3-dev)
+command -v git >/dev/null || missing+=(git)
 if ((${#missing[@]})); then
   apt_install "${missing[@]}"
 fi
@@ -34,7 +31,7 @@ fi
 ensure_venv -e './client[aio]' -e '.[test]'
 export PATH="$PWD/.venv/bin:$PATH"
 
-ruff check exporter client tests scripts setup.py
-ruff format --check exporter client tests scripts setup.py
+ruff check exporter client tests scripts
+ruff format --check exporter client tests scripts
 mypy
 exec pytest "$@"

@@ -15,7 +15,6 @@ from pathlib import Path
 from aiohttp import web
 
 from exporter import __version__
-from exporter.allocator import tune_malloc
 from exporter.app import create_app
 from exporter.artifacts.kubernetes import render_kubernetes
 from exporter.artifacts.rules import render_rules
@@ -24,7 +23,6 @@ from exporter.log_limit import limit_repeats
 from exporter.web.keys import CONNECTIONS, WEB_CONFIG
 from exporter.web.server import serve
 from exporter.web.web_config import server_ssl_context
-from exporter.workflows.metrics import COMPILED
 
 log = logging.getLogger("exporter")
 
@@ -147,7 +145,6 @@ def _check_config(path: str) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    log.info("%s", tune_malloc())
     try:
         config = load_config(args.config_file).with_web(
             listen_address=args.listen_address,
@@ -167,9 +164,8 @@ def _serve(args: argparse.Namespace) -> int:
     # and again (measured: 10-15 % of the ingest CPU once the history is full).
     gc.freeze()
     log.info(
-        "autobot-exporter %s (ingest path %s) listening on %s://%s",
+        "autobot-exporter %s listening on %s://%s",
         __version__,
-        "compiled with mypyc" if COMPILED else "pure Python",
         scheme,
         config.web.listen_address,
     )
@@ -205,12 +201,10 @@ def _print_rules(config_file: str | None) -> int:
 
 
 def _write_artifacts(command: str, config_file: str | None, output: str) -> int:
-    """``dashboards`` or ``kubernetes``: both need the dashboards (an optional extra)."""
-    try:
-        from exporter.artifacts.dashboards import render_dashboards  # noqa: PLC0415 - optional extra
-    except ImportError:
-        print("FAILED: install the dashboards extra: pip install '.[dashboards]'", file=sys.stderr)
-        return 1
+    """``dashboards`` or ``kubernetes``: both render the dashboards."""
+    # imported here: the Grafana SDK is only needed by these two commands, not by the server
+    from exporter.artifacts.dashboards import render_dashboards  # noqa: PLC0415
+
     try:
         config = load_config(config_file)
         rendered = render_dashboards(config)
@@ -231,8 +225,7 @@ def _demo(args: argparse.Namespace) -> int:
     if args.rate <= 0 or args.speed <= 0:
         print("FAILED: --rate and --speed must be positive", file=sys.stderr)
         return 2
-    # imported here: the demo loads the asyncio client (aiohttp's client, requests), which
-    # the serving process does not need (7 MB of its idle RSS)
+    # imported here: the demo loads aiohttp's client, which the serving process does not need
     from exporter.demo import DemoOptions, run_demo  # noqa: PLC0415
 
     token = Path(args.token_file).read_text().strip() if args.token_file else None

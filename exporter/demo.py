@@ -1,20 +1,24 @@
-"""``autobot-exporter demo``: a simulated AutoBot workload pushed through the asyncio
-client, so every dashboard panel moves within a minute.
+"""``autobot-exporter demo``: a simulated AutoBot workload pushed to an exporter, so every
+dashboard panel moves within a minute.
 
 Workflows of each complexity run concurrently; agents have their own latency and failure
 profiles; some workflows wait for an approval; now and then one never finishes (it shows
-up as abandoned after workflow_ttl). ``--speed`` divides every simulated wait.
+up as abandoned after workflow_ttl). ``--speed`` divides every simulated wait. When the
+duration is over, the workflows still running finish their remaining steps at once, so a
+run takes about its duration.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
 import random
 import sys
 import time
 from dataclasses import dataclass
 
-from autobot_exporter_client import AsyncMetricsClient
+from exporter.event_sender import EventSender
 
 
 @dataclass(frozen=True)
@@ -60,51 +64,60 @@ class Progress:
         return self.started - self.finished - self.abandoned
 
 
+class Clock:
+    """Simulated waits, cut short once the demo's duration is over."""
+
+    def __init__(self, speed: float) -> None:
+        self._speed = speed
+        self.over = asyncio.Event()
+
+    async def wait(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.over.wait(), seconds / self._speed)
+
+
 async def run_workflow(
-    client: AsyncMetricsClient, rng: random.Random, number: int, speed: float, progress: Progress
+    sender: EventSender, rng: random.Random, number: int, clock: Clock, progress: Progress
 ) -> None:
     complexity = rng.choice(tuple(COMPLEXITIES))
     profile = COMPLEXITIES[complexity]
     agents = [rng.choice(profile.agents) for _ in range(rng.randint(*profile.steps))]
     workflow_id = f"demo-{int(time.time())}-{number}"
-    client.start_workflow_tracking(
+    sender.record(
+        "workflow_started",
         workflow_id,
-        {
-            "complexity": complexity,
-            "user_message": f"demo request {number}",
-            "total_steps": len(agents),
-            "agents_involved": sorted(set(agents)),
-        },
+        complexity=complexity,
+        user_message=f"demo request {number}",
+        total_steps=len(agents),
+        agents_involved=sorted(set(agents)),
     )
     progress.started += 1
     failed = False
     for step_number, agent in enumerate(agents):
         timing = AGENTS[agent]
         step_id = f"step-{step_number}"
-        client.start_step_timing(workflow_id, step_id, agent)
-        await asyncio.sleep(rng.uniform(timing.fastest_seconds, timing.slowest_seconds) / speed)
+        sender.record("step_started", workflow_id, step_id=step_id, agent=agent)
+        await clock.wait(rng.uniform(timing.fastest_seconds, timing.slowest_seconds))
         success = rng.random() >= timing.failure_ratio
-        client.end_step_timing(
-            workflow_id,
-            step_id,
-            success=success,
-            error=None if success else rng.choice(ERROR_TYPES),
+        error = {} if success else {"error_type": rng.choice(ERROR_TYPES)}
+        sender.record(
+            "step_finished", workflow_id, step_id=step_id, agent=agent, success=success, **error
         )
         failed = failed or not success
         if step_number == 0 and rng.random() < profile.approval_ratio:
-            client.request_approval(workflow_id)
-            await asyncio.sleep(rng.uniform(2.0, 40.0) / speed)
+            sender.record("approval_requested", workflow_id)
+            await clock.wait(rng.uniform(2.0, 40.0))
             outcome = rng.choices(("approved", "denied", "timeout"), (0.8, 0.15, 0.05))[0]
-            client.resolve_approval(workflow_id, outcome)
+            sender.record("approval_resolved", workflow_id, outcome=outcome)
             if outcome != "approved":
-                client.end_workflow_tracking(workflow_id, "cancelled")
+                sender.record("workflow_finished", workflow_id, status="cancelled")
                 progress.finished += 1
                 return
     if rng.random() < NEVER_FINISH_RATIO:
         progress.abandoned += 1
         return
     status = "failed" if failed else "cancelled" if rng.random() < CANCEL_RATIO else "completed"
-    client.end_workflow_tracking(workflow_id, status)
+    sender.record("workflow_finished", workflow_id, status=status)
     progress.finished += 1
 
 
@@ -120,12 +133,12 @@ class DemoOptions:
     token: str | None = None
 
 
-def _report(progress: Progress, client: AsyncMetricsClient, elapsed: float, final: bool) -> None:
-    stats = client.stats
+def _report(progress: Progress, sender: EventSender, elapsed: float, final: bool) -> None:
+    stats = sender.stats
     line = (
         f"{elapsed:5.0f}s  workflows started {progress.started}  finished {progress.finished}"
         f"  running {progress.running}  never finishing {progress.abandoned}"
-        f"  events sent {stats.delivered}  pending {client.pending}  dropped {stats.dropped}"
+        f"  events sent {stats.delivered}  pending {sender.pending}  dropped {stats.dropped}"
     )
     if sys.stderr.isatty():
         print(f"\r{line}  ", end="\n" if final else "", file=sys.stderr, flush=True)
@@ -133,31 +146,33 @@ def _report(progress: Progress, client: AsyncMetricsClient, elapsed: float, fina
         print(line, file=sys.stderr, flush=True)
 
 
-async def _report_every_second(progress: Progress, client: AsyncMetricsClient) -> None:
+async def _report_every_second(progress: Progress, sender: EventSender) -> None:
     began = time.monotonic()
     while True:
         await asyncio.sleep(1.0)
-        _report(progress, client, time.monotonic() - began, final=False)
+        _report(progress, sender, time.monotonic() - began, final=False)
 
 
 async def run_demo(options: DemoOptions) -> Progress:
-    """Start workflows for the duration, then let the running ones finish and flush."""
+    """Start workflows for the duration, then finish the running ones at once and flush."""
     rng = random.Random(options.seed)
     progress = Progress()
+    clock = Clock(options.speed)
     tasks: set[asyncio.Task] = set()
-    async with AsyncMetricsClient(options.url, token=options.token) as client:
-        began = time.monotonic()
-        reporter = asyncio.create_task(_report_every_second(progress, client))
+    began = time.monotonic()
+    async with EventSender(options.url, token=options.token) as sender:
+        reporter = asyncio.create_task(_report_every_second(progress, sender))
+        deadline = began + options.duration if options.duration > 0 else math.inf
         number = 0
-        while options.duration <= 0 or time.monotonic() - began < options.duration:
-            task = asyncio.create_task(run_workflow(client, rng, number, options.speed, progress))
+        while (now := time.monotonic()) < deadline:
+            task = asyncio.create_task(run_workflow(sender, rng, number, clock, progress))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             number += 1
-            await asyncio.sleep(rng.expovariate(options.rate))
+            await asyncio.sleep(min(rng.expovariate(options.rate), deadline - now))
+        clock.over.set()
         if tasks:
             await asyncio.wait(tasks)
-        await client.flush(timeout=30)
         reporter.cancel()
-        _report(progress, client, time.monotonic() - began, final=True)
+    _report(progress, sender, time.monotonic() - began, final=True)
     return progress

@@ -1,9 +1,9 @@
 # Sourced by run-exporter.sh and run-tests.sh: make sure ./.venv exists and holds this
 # project, on any Debian or Ubuntu Python (whose system Python refuses a bare pip install,
 # PEP 668, and may lack the venv module until python3-venv is installed).
-# `ensure_venv <pip install arguments>` installs only when the arguments, a pyproject.toml,
-# setup.py or the C source it builds changed since the last install; $venv_python is then
-# the venv's interpreter.
+# `ensure_venv <pip install arguments>` installs only when the arguments or a pyproject.toml
+# changed since the last install, saying so first (the first install takes a while);
+# $venv_python is then the venv's interpreter.
 
 apt_install() {
   local sudo=""
@@ -24,9 +24,11 @@ ensure_venv() {
   venv_python=.venv/bin/python
   local stamp=.venv/installed-$(echo "$*" | cksum | cut -d' ' -f1)
   local wanted
-  wanted=$(cat pyproject.toml client/pyproject.toml setup.py exporter/workflows/*.c | cksum)
+  wanted=$(cat pyproject.toml client/pyproject.toml | cksum)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-    "$venv_python" -m pip install --quiet --disable-pip-version-check "$@"
+    echo "installing autobot-exporter into $PWD/.venv (pip install $*) ..." >&2
+    "$venv_python" -m pip install --disable-pip-version-check --progress-bar off "$@" |
+      { grep --line-buffered -E '^(Collecting|Installing|Successfully)' >&2 || true; }
     echo "$wanted" >"$stamp"
   fi
 }

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.in_process import InProcessExporter
-from tests.support.podman import BUILD_IMAGE, BUILD_PACKAGES, IMAGE, TOP, Podman
+from tests.support.podman import IMAGE, TOP, Podman
 from tests.support.processes import (
     Alertmanager,
     Exporter,
@@ -68,13 +68,11 @@ def shared_app() -> Iterator[InProcessExporter]:
 
 @pytest.fixture(scope="session")
 def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Podman]:
-    """Podman with private storage, the local Debian base images (the slim one and the
-    build stage's) and the exporter's image (``IMAGE``) built from deploy/docker/Dockerfile;
-    everything removed at the end."""
+    """Podman with private storage, the local Debian base image and the exporter's image
+    (``IMAGE``) built from deploy/docker/Dockerfile; everything removed at the end."""
     engine = Podman(tmp_path_factory.mktemp("podman"))
     try:
         engine.make_base_image()
-        engine.make_base_image(BUILD_IMAGE, BUILD_PACKAGES)
         engine.build(TOP, TOP / "deploy" / "docker" / "Dockerfile", IMAGE)
         yield engine
     finally:

@@ -39,7 +39,6 @@ def test_the_image_serves_metrics_takes_events_and_is_healthy(podman):
         assert reply.json() == {"accepted": 1, "duplicates": 0}
         metrics = requests.get(url + "/metrics", timeout=5).text
         assert 'autobot_workflows_started_total{complexity="c"} 1.0' in metrics
-        assert 'compiled="true"' in metrics, "the build stage compiles the ingest path"
         podman.run("healthcheck", "run", container)  # exit 0: healthy
         inspected = json.loads(podman.run("inspect", IMAGE))[0]["Config"]
         assert inspected["User"] == "65534:65534"

@@ -3,25 +3,14 @@ place by a late step or approval, and its budget units returned when it leaves."
 
 from __future__ import annotations
 
-import pytest
 from prometheus_client import CollectorRegistry
 
 from exporter.jsonapi.workflow_json import finished_view
-from exporter.workflows import history as history_module
 from exporter.workflows.budget import DetailBudget
 from exporter.workflows.history import History, SealedWorkflow, seal, unseal
-from exporter.workflows.id_map import DictIdMap, id_map
 from exporter.workflows.metrics import SelfMetrics
 from exporter.workflows.records import ApprovalWait, FinishedWorkflow, WorkflowProgress
 from tests.test_tracker import Harness, approval, step_finished, wf_finished, wf_started
-
-
-@pytest.fixture(params=["FifoMap", "DictIdMap"], autouse=True)
-def entries_map(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every history test on the C map (where built, as here) and on the fallback."""
-    monkeypatch.setattr(
-        history_module, "id_map", id_map if request.param == "FifoMap" else DictIdMap
-    )
 
 
 def a_budget() -> DetailBudget:

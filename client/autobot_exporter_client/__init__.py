@@ -8,8 +8,8 @@ Every call only enqueues (a few microseconds) and never raises; a background sen
 batches, retries with backoff, and flushes at interpreter exit. ``AsyncMetricsClient``
 needs aiohttp (``pip install 'autobot-exporter-client[aio]'``).
 
-The names are imported when first asked for, so importing a submodule (the exporter uses
-``log_once``) does not load requests or aiohttp.
+The names are imported when first asked for, so importing a submodule does not load
+requests or aiohttp.
 """
 
 from importlib import import_module

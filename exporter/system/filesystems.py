@@ -19,9 +19,9 @@ from types import ModuleType
 from typing import Any
 
 import psutil
-from autobot_exporter_client.log_once import LogOnce
 
 from exporter.config import FilesystemConfig
+from exporter.log_once import LogOnce
 from exporter.system.snapshot import DiskUsage
 
 log = logging.getLogger(__name__)

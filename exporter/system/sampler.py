@@ -19,9 +19,9 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 import psutil
-from autobot_exporter_client.log_once import LogOnce
 
 from exporter.config import Config
+from exporter.log_once import LogOnce
 from exporter.system.cgroup import NO_CGROUP, CgroupReader
 from exporter.system.filesystems import NO_FILESYSTEMS, FilesystemReader
 from exporter.system.host import CpuReader, read_load, read_memory, read_network

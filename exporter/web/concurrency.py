@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from autobot_exporter_client.log_once import LogOnce
+from exporter.log_once import LogOnce
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ import asyncio
 import logging
 
 from aiohttp import hdrs, web
-from autobot_exporter_client.log_once import LogOnce
 
+from exporter.log_once import LogOnce
 from exporter.web.auth import unauthorized
 from exporter.web.body import BodyRefused, buffered_body, read_body
 from exporter.web.errors import json_error

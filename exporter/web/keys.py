@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from aiohttp import web
-from autobot_exporter_client.log_once import LogOnce
 from prometheus_client import CollectorRegistry
 
 from exporter.config import Config
+from exporter.log_once import LogOnce
 from exporter.system.sampler import Sampler
 from exporter.web.concurrency import ConcurrencyLimit
 from exporter.web.connections import ConnectionLimit

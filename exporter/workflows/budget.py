@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from autobot_exporter_client.log_once import LogOnce
-
+from exporter.log_once import LogOnce
 from exporter.workflows.metrics import DetailKind, SelfMetrics
 
 log = logging.getLogger(__name__)

@@ -7,9 +7,8 @@ some thirty (the workflow, its progress, three dicts, each kept step and its id 
 duration). Once the history is full, each finish frees the oldest entry: freeing thirty
 objects that left the CPU's caches long ago, and handing their scattered memory to the
 next event's objects, made every event cost more on a long-running exporter than on a new
-one (docs/performance.md). The readers get the entries decoded (``HistorySnapshot``), in
-the worker thread that builds the answer: the 24 h summary over 10,000 workflows takes
-105 ms compiled, against 34 ms when the entries were objects.
+one. The readers get the entries decoded (``HistorySnapshot``), in the worker thread that
+builds the answer.
 
 A step or approval that arrives after its workflow's finish unseals the entry in place
 (``live``): it is again a ``FinishedWorkflow`` whose progress takes the late detail, and
@@ -18,13 +17,13 @@ stays so until it leaves the history. That is the exception (a late batch, a ret
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 
 import msgspec
 from msgspec.structs import astuple
 
 from exporter.workflows.budget import DetailBudget
-from exporter.workflows.id_map import IdMap, id_map
 from exporter.workflows.records import (
     ApprovalWait,
     FinishedWorkflow,
@@ -35,7 +34,7 @@ from exporter.workflows.records import (
 class SealedWorkflow(msgspec.Struct, frozen=True, gc=False):
     snapshot: bytes
     """The workflow but for its sampler figures and its budget units, as a msgpack array
-    (``seal``); its id too, which the map does not keep."""
+    (``seal``)."""
     sampled_usage: Mapping[str, float] | None
     """Shared with the workflows that finished over the same sampler passes: not copied."""
     kept: int
@@ -44,9 +43,7 @@ class SealedWorkflow(msgspec.Struct, frozen=True, gc=False):
 
 _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder().decode
-"""Untyped, and the records in it as plain arrays (``astuple``): compiled with mypyc
-(setup.py), a struct keeps neither its annotations (msgspec sees bare classes) nor its
-``array_like`` option."""
+"""Untyped: the records in it are plain arrays (``astuple``)."""
 
 
 def seal(finished: FinishedWorkflow) -> SealedWorkflow:
@@ -140,11 +137,14 @@ class History:
     """Finished workflows by id, oldest finish first, at most ``capacity``."""
 
     def __init__(self, capacity: int, max_steps: int, budget: DetailBudget) -> None:
+        self._capacity = capacity
         self._max_steps = max_steps
         self._budget = budget
-        self._entries: IdMap[Entry] = id_map(capacity)
+        self._entries: OrderedDict[str, Entry] = OrderedDict()
+        """An OrderedDict finds its oldest entry in O(1) however many left before (a plain
+        dict's ``next(iter())`` walks the slots its deletions left at the front)."""
         self.entry: Callable[[str], Entry | None] = self._entries.get
-        """The entry, sealed or not, as the map's own method: the tracker asks this for
+        """The entry, sealed or not, as the dict's own method: the tracker asks this for
         every step and approval event (is its workflow finished?)."""
 
     def __contains__(self, workflow_id: str) -> bool:
@@ -155,9 +155,10 @@ class History:
 
     def add(self, finished: FinishedWorkflow) -> bool:
         """Seal and keep the workflow (not held yet); True when the oldest left to make room."""
-        oldest = self._entries.push(finished.workflow_id, seal(finished))
-        if oldest is None:
+        self._entries[finished.workflow_id] = seal(finished)
+        if len(self._entries) <= self._capacity:
             return False
+        oldest = self._entries.popitem(last=False)[1]
         if isinstance(oldest, FinishedWorkflow):
             oldest.progress.release()
         else:
@@ -170,7 +171,7 @@ class History:
         if isinstance(entry, FinishedWorkflow):
             return entry
         finished = self._view(entry)
-        self._entries.replace(workflow_id, finished)
+        self._entries[workflow_id] = finished
         return finished
 
     def get(self, workflow_id: str) -> FinishedWorkflow | None:
@@ -181,7 +182,7 @@ class History:
         return self._view(entry)
 
     def snapshot(self) -> HistorySnapshot:
-        return HistorySnapshot(self._entries.values(), self._view)
+        return HistorySnapshot(list(self._entries.values()), self._view)
 
     def _view(self, sealed: SealedWorkflow) -> FinishedWorkflow:
         return unseal(sealed, self._max_steps, self._budget)

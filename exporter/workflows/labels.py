@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from autobot_exporter_client.log_once import LogOnce
-
+from exporter.log_once import LogOnce
 from exporter.workflows.families import CounterValue
 from exporter.workflows.metrics import Children
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Iterable
-from importlib.machinery import EXTENSION_SUFFIXES
 from typing import Generic, Literal, TypeVar, get_args
 
 from prometheus_client import CollectorRegistry, Gauge, disable_created_metrics
@@ -29,10 +28,6 @@ from exporter.workflows.families import (
 disable_created_metrics()
 
 EXEMPLAR_LABEL = "workflow_id"
-
-COMPILED = __file__.endswith(tuple(EXTENSION_SUFFIXES))
-"""Whether this module, and with it the rest of the ingest path (setup.py compiles them
-all or none), was compiled with mypyc at install: an extension module, not a .py or .pyc."""
 
 ValueT = TypeVar("ValueT", CounterValue, GaugeValue, HistogramValue)
 
@@ -282,16 +277,11 @@ class SelfMetrics:
         )
         build_info = Gauge(
             "autobot_exporter_build_info",
-            "Build information; the value is always 1. compiled: whether the ingest path was "
-            "compiled with mypyc at install (setup.py).",
-            ["version", "python_version", "compiled"],
+            "Build information; the value is always 1.",
+            ["version", "python_version"],
             registry=registry,
         )
-        build_info.labels(
-            version=__version__,
-            python_version=platform.python_version(),
-            compiled=str(COMPILED).lower(),
-        ).set(1)
+        build_info.labels(version=__version__, python_version=platform.python_version()).set(1)
 
 
 def new_registry() -> CollectorRegistry:

@@ -8,10 +8,9 @@ its workflow's finish event (a late batch, a retry) is still timed exactly.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from exporter.workflows.dedup import id_window
+from exporter.workflows.dedup import IdWindow
 
 Key = tuple[str, str]
 """(workflow_id, step_id or approval_id)."""
@@ -21,10 +20,7 @@ EndT = TypeVar("EndT")
 
 
 class Half(Generic[StartT]):
-    """One half of a pair, waiting for its partner; never changed once made.
-
-    A plain class with ``__slots__``, not a slotted dataclass: mypyc (setup.py) cannot
-    compile a dataclass that is both generic and slotted."""
+    """One half of a pair, waiting for its partner; never changed once made."""
 
     __slots__ = ("first_seen", "payload", "ts")
 
@@ -50,13 +46,16 @@ class PairTable(Generic[StartT, EndT]):
         self._capacity = capacity
         self._starts: OrderedDict[Key, Half[StartT]] = OrderedDict()
         self._ends: OrderedDict[Key, Half[EndT]] = OrderedDict()
-        self._closed = id_window(capacity)
-        self.is_closed = self._closed.has
+        self._closed = IdWindow(capacity)
+
+    def is_closed(self, key: Key) -> bool:
         """Whether the pair is complete, so that a late partner or a repeat changes nothing."""
-        self.close: Callable[[Key], None] = self._closed.add_new
-        """Remember a completed pair that its workflow did not keep (not closed before: the
-        caller checked), so a late repeat of either half is recognised; ``settle`` once the
-        batch is applied."""
+        return key in self._closed
+
+    def close(self, key: Key) -> None:
+        """Remember a completed pair that its workflow did not keep, so that a late repeat
+        of either half is recognised."""
+        self._closed.add(key)
 
     def is_waiting(self, key: Key, end: bool) -> bool:
         """Whether this half already waits for its partner (so this one is a repeat)."""
@@ -73,10 +72,6 @@ class PairTable(Generic[StartT, EndT]):
 
     def put_end(self, key: Key, half: Half[EndT]) -> None:
         self._ends[key] = half
-
-    def settle(self) -> None:
-        """At the end of a batch: the pairs closed during it join the closed keys' order."""
-        self._closed.settle()
 
     def drain(
         self, deadline: float

@@ -23,11 +23,10 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from typing import Any, get_args
 
-from autobot_exporter_client.log_once import LogOnce
-
 from exporter.config import Config
+from exporter.log_once import LogOnce
 from exporter.workflows.budget import DetailBudget
-from exporter.workflows.dedup import id_window
+from exporter.workflows.dedup import IdWindow
 from exporter.workflows.events import (
     AnyEvent,
     ApprovalRequested,
@@ -82,7 +81,7 @@ class WorkflowTracker:
         # Ordered by arrival; OrderedDict finds the oldest in O(1) however many left before
         # (a plain dict's next(iter()) walks the slots its deletions left at the front).
         self._active: OrderedDict[str, ActiveWorkflow] = OrderedDict()
-        self._seen_ids = id_window(config.dedup_window)
+        self._seen_ids = IdWindow(config.dedup_window)
         self._steps: PairTable[str, StepEnd] = PairTable(config.max_pending_pairs)
         self._approvals: PairTable[None, str] = PairTable(config.max_pending_pairs)
         overflow = self_metrics.label_overflow
@@ -402,12 +401,9 @@ class WorkflowTracker:
             )
 
     def _drain_pairs(self, deadline: float) -> None:
-        """Apply the halves whose partner is not coming (expired, or over max_pending_pairs);
-        then settle the pairs closed since the last call."""
+        """Apply the halves whose partner is not coming (expired, or over max_pending_pairs)."""
         if self._steps.open_count or self._approvals.open_count:
             self._drain_halves(deadline)
-        self._steps.settle()
-        self._approvals.settle()
 
     def _drain_halves(self, deadline: float) -> None:
         starts, ends = self._steps.drain(deadline)

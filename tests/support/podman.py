@@ -16,9 +16,6 @@ from pathlib import Path
 
 TOP = Path(__file__).resolve().parents[2]
 BASE_IMAGE = "docker.io/library/python:3.11-slim"
-BUILD_IMAGE = "docker.io/library/python:3.11"
-"""The Dockerfile's build stage: the official full image, with gcc and Python's headers."""
-BUILD_PACKAGES = ("python3", "python3-venv", "python3-dev", "gcc", "libc6-dev", "ca-certificates")
 IMAGE = "localhost/autobot-exporter:test"
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 APT_SOURCES = (Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list"))
