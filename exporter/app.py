@@ -78,6 +78,16 @@ async def _background_tasks(app: web.Application) -> AsyncIterator[None]:
             await task
 
 
+def read_config_files(config: Config) -> tuple[WebConfigFile, str | None]:
+    """The web config file and the ingest token the config names, read and checked; raises
+    ConfigError naming the key. ``check-config`` calls this too, so that it refuses what
+    start would refuse."""
+    web_config = (
+        load_web_config(config.web.config_file) if config.web.config_file else WebConfigFile()
+    )
+    return web_config, read_token(config)
+
+
 def create_app(
     config: Config, clock: Callable[[], float] = time.time, sampler: Sampler | None = None
 ) -> web.Application:
@@ -93,9 +103,7 @@ def create_app(
         clock,
         resource_usage=WorkflowResourceUsage(sampler),
     )
-    web_config = (
-        load_web_config(config.web.config_file) if config.web.config_file else WebConfigFile()
-    )
+    web_config, token = read_config_files(config)
     connections = ConnectionLimit(
         config.web.max_connections,
         self_metrics.open_connections.set,
@@ -123,7 +131,6 @@ def create_app(
         config.max_concurrent_ingest,
         self_metrics.events_rejected("too_many_requests").inc,
     )
-    token = read_token(config)
     if token is not None:
         app[INGEST_TOKEN] = token
     app.router.add_get("/metrics", scrape.metrics)

@@ -15,7 +15,7 @@ from pathlib import Path
 from aiohttp import web
 
 from exporter import __version__
-from exporter.app import create_app
+from exporter.app import create_app, read_config_files
 from exporter.artifacts.kubernetes import render_kubernetes
 from exporter.artifacts.rules import render_rules
 from exporter.config import DEFAULT_LISTEN_ADDRESS, ConfigError, load_config
@@ -135,8 +135,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check_config(path: str) -> int:
+    """What start would refuse: the config, the files it names (token, web config, TLS),
+    and the rules rendered from it."""
     try:
-        render_rules(load_config(path))
+        config = load_config(path)
+        read_config_files(config)
+        render_rules(config)
     except ConfigError as error:
         print(f"FAILED: {error}", file=sys.stderr)
         return 1

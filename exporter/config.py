@@ -54,9 +54,6 @@ def _decode_hook(type_: type, value: Any) -> Any:
     raise NotImplementedError(type_)
 
 
-PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
-
-
 class Pattern(str):
     """A regular expression, compiled once at load so a bad one fails at start."""
 
@@ -84,7 +81,7 @@ class WebConfig(_Section, frozen=True):
     listen_address: str = DEFAULT_LISTEN_ADDRESS
     config_file: str | None = None
     """TLS and basic auth, in the exporter-toolkit web config format."""
-    max_requests: Annotated[int, msgspec.Meta(ge=0)] = 40
+    max_requests: Annotated[int, msgspec.Meta(ge=0, le=1024)] = 40
     """Parallel /metrics requests served (node_exporter's --web.max-requests); 0: no limit."""
     idle_timeout: DurationSeconds = DurationSeconds(15.0)
     """A keep-alive connection idle this long is closed (aiohttp's default holds it 75 s)."""
@@ -92,7 +89,7 @@ class WebConfig(_Section, frozen=True):
     """Request headers accepted per request, each at most 8 KiB; beyond, 400."""
     shutdown_timeout: DurationSeconds = DurationSeconds(3.0)
     """On SIGTERM, how long requests in progress may take to finish before they are cut."""
-    max_connections: PositiveInt = 1024
+    max_connections: Annotated[int, msgspec.Meta(ge=1, le=65_536)] = 1024
     """Open connections; at the cap the oldest that has not sent a request is closed."""
 
 
@@ -195,16 +192,16 @@ class Config(_Section, frozen=True):
 
     web: WebConfig = msgspec.field(default_factory=WebConfig)
     ingest_token_file: str | None = None
-    max_body_bytes: Annotated[int, msgspec.Meta(ge=1024, le=1 << 30)] = 1 << 20
-    max_label_values: PositiveInt = 64
-    max_history: PositiveInt = 10_000
-    max_active_workflows: PositiveInt = 100_000
-    max_steps_per_workflow: PositiveInt = 1_000
-    max_kept_details: PositiveInt = 200_000
-    max_concurrent_ingest: Annotated[int, msgspec.Meta(ge=0)] = 64
+    max_body_bytes: Annotated[int, msgspec.Meta(ge=1024, le=16 << 20)] = 1 << 20
+    max_label_values: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 64
+    max_history: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 10_000
+    max_active_workflows: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 100_000
+    max_steps_per_workflow: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 1_000
+    max_kept_details: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)] = 200_000
+    max_concurrent_ingest: Annotated[int, msgspec.Meta(ge=0, le=1024)] = 64
     ingest_read_timeout: DurationSeconds = DurationSeconds(30.0)
-    max_pending_pairs: PositiveInt = 100_000
-    dedup_window: PositiveInt = 100_000
+    max_pending_pairs: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 100_000
+    dedup_window: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 100_000
     workflow_ttl: DurationSeconds = DurationSeconds(3600.0)
     user_message: UserMessageConfig = msgspec.field(default_factory=UserMessageConfig)
     buckets: BucketsConfig = msgspec.field(default_factory=BucketsConfig)
@@ -228,6 +225,16 @@ class Config(_Section, frozen=True):
         return max(1, math.ceil(self.resource_history / self.collection_interval))
 
     def __post_init__(self) -> None:
+        _check_durations(self, DURATION_MAXIMA)
+        _check_durations(self.web, WEB_DURATION_MAXIMA, prefix="web.")
+        if self.collection_interval < MIN_COLLECTION_INTERVAL:
+            raise ConfigError(f"collection_interval: at least {MIN_COLLECTION_INTERVAL:g}s")
+        if self.resource_history_samples > MAX_RESOURCE_HISTORY_SAMPLES:
+            raise ConfigError(
+                f"resource_history: {self.resource_history:g}s at collection_interval "
+                f"{self.collection_interval:g}s is {self.resource_history_samples} samples, "
+                f"more than {MAX_RESOURCE_HISTORY_SAMPLES}"
+            )
         names = [group.name for group in self.process_groups]
         if len(set(names)) != len(names):
             raise ConfigError("process_groups: group names must be unique")
@@ -253,6 +260,28 @@ class Config(_Section, frozen=True):
     @property
     def port(self) -> int:
         return _split_listen_address(self.web.listen_address)[1]
+
+
+HOUR = 3600.0
+DAY = 24 * HOUR
+DURATION_MAXIMA = {
+    "ingest_read_timeout": 600.0,
+    "workflow_ttl": 7 * DAY,
+    "collection_interval": HOUR,
+    "resource_history": 7 * DAY,
+}
+"""The longest each duration may be (documented in docs/configuration.md)."""
+WEB_DURATION_MAXIMA = {"idle_timeout": HOUR, "shutdown_timeout": 600.0}
+MIN_COLLECTION_INTERVAL = 0.1
+MAX_RESOURCE_HISTORY_SAMPLES = 100_000
+"""The sampler's ring buffer: resource_history / collection_interval samples at most."""
+
+
+def _check_durations(section: object, maxima: dict[str, float], prefix: str = "") -> None:
+    for key, maximum in maxima.items():
+        value = getattr(section, key)
+        if value > maximum:
+            raise ConfigError(f"{prefix}{key}: {value:g}s is longer than the maximum, {maximum:g}s")
 
 
 def _split_listen_address(address: str) -> tuple[str, int]:

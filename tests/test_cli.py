@@ -57,6 +57,34 @@ def test_check_config_on_a_missing_file():
     assert "cannot read" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("ingest_token_file: {absent}\n", "ingest_token_file: cannot read"),
+        ("ingest_token_file: {empty}\n", "ingest_token_file:"),
+        ("web: {{config_file: {absent}}}\n", "cannot read"),
+        ("web: {{config_file: {tls}}}\n", "tls_server_config.cert_file/key_file"),
+        (f"dedup_window: {2**40}\n", "dedup_window: Expected `int` <= 1000000"),
+    ],
+)
+def test_check_config_refuses_what_start_refuses_naming_the_key(tmp_path, text, named):
+    """The systemd unit's ExecStartPre runs check-config: what it passes must start."""
+    (tmp_path / "empty").write_text("")
+    (tmp_path / "tls.yml").write_text(
+        f"tls_server_config: {{cert_file: {tmp_path}/no.crt, key_file: {tmp_path}/no.key}}\n"
+    )
+    path = tmp_path / "config.yml"
+    path.write_text(
+        text.format(absent=tmp_path / "absent", empty=tmp_path / "empty", tls=tmp_path / "tls.yml")
+    )
+    checked = run("check-config", str(path))
+    assert checked.returncode == 1, checked.stdout
+    assert named in checked.stderr
+    started = run("--config.file", str(path), "--web.listen-address", "127.0.0.1:1")
+    assert started.returncode == 1
+    assert named in started.stderr
+
+
 def test_start_fails_clearly_on_bad_config(tmp_path):
     path = tmp_path / "bad.yml"
     path.write_text("dedup_window: -1\n")

@@ -25,6 +25,21 @@ def test_an_empty_file_is_the_embedded_defaults():
         ("filesystem: {mount_timeout: 0s}\n", "filesystem.mount_timeout: a duration must be"),
         ("max_kept_details: 0\n", "max_kept_details: Expected `int` >= 1"),
         ("max_concurrent_ingest: -1\n", "max_concurrent_ingest: Expected `int` >= 0"),
+        # every window and capacity has a documented maximum (docs/configuration.md)
+        (f"dedup_window: {2**40}\n", "dedup_window: Expected `int` <= 1000000"),
+        (f"max_pending_pairs: {2**31}\n", "max_pending_pairs: Expected `int` <= 1000000"),
+        ("max_history: 100001\n", "max_history: Expected `int` <= 100000"),
+        ("max_active_workflows: 1000001\n", "max_active_workflows: Expected `int` <= 1000000"),
+        ("max_steps_per_workflow: 100001\n", "max_steps_per_workflow: Expected `int` <= 100000"),
+        ("max_kept_details: 10000001\n", "max_kept_details: Expected `int` <= 10000000"),
+        ("max_label_values: 10001\n", "max_label_values: Expected `int` <= 10000"),
+        ("max_body_bytes: 16777217\n", "max_body_bytes: Expected `int` <= 16777216"),
+        ("max_concurrent_ingest: 1025\n", "max_concurrent_ingest: Expected `int` <= 1024"),
+        ("web: {max_connections: 65537}\n", "web.max_connections: Expected `int` <= 65536"),
+        ("workflow_ttl: 8d\n", "workflow_ttl: 691200s is longer than the maximum, 604800s"),
+        ("web: {idle_timeout: 2h}\n", "web.idle_timeout: 7200s is longer than the maximum"),
+        ("collection_interval: 50ms\n", "collection_interval: at least 0.1s"),
+        ("{collection_interval: 1s, resource_history: 2d}\n", "resource_history: 172800s"),
     ],
 )
 def test_a_bad_key_is_named(text, named):
