@@ -32,6 +32,7 @@ from exporter.web.connections import ConnectionLimit, proving_middleware
 from exporter.web.errors import json_errors
 from exporter.web.ingest import new_refusals_log, post_events
 from exporter.web.keys import (
+    APPLY_LOCK,
     CONFIG,
     CONNECTIONS,
     INGEST_LIMIT,
@@ -125,6 +126,7 @@ def create_app(
         "web.max_requests", config.web.max_requests, self_metrics.scrapes_refused.inc
     )
     app[INGEST_REFUSALS_LOG] = new_refusals_log()
+    app[APPLY_LOCK] = asyncio.Lock()
     app[CONNECTIONS] = connections
     app[INGEST_LIMIT] = ConcurrencyLimit(
         "max_concurrent_ingest",

@@ -6,6 +6,10 @@ shortage makes asyncio's accept loop log one per attempt: a hundred thousand lin
 seconds. ``RepeatLimit`` sits on the log handler: the first record of each cause passes;
 later ones within ``interval`` are counted and held back, and the first one after it
 passes with how many were held back.
+
+A record's cause is its logger, its message template (never the formatted text, which may
+carry a peer's bytes), its exception's class, and the ``LOG_CAUSE`` attribute a caller may
+set (``extra={LOG_CAUSE: ...}``) to tell apart causes that share a template.
 """
 
 from __future__ import annotations
@@ -18,7 +22,10 @@ DEFAULT_INTERVAL_SECONDS = 60.0
 MAX_CAUSES = 1024
 """Causes remembered; past it the memory starts again (one more first line per cause)."""
 
-Cause = tuple[str, str, str]
+LOG_CAUSE = "cause"
+"""The LogRecord attribute that names a cause beyond the message template."""
+
+Cause = tuple[str, str, str, str]
 
 
 class RepeatLimit(logging.Filter):
@@ -50,7 +57,7 @@ class RepeatLimit(logging.Filter):
 
 def _cause(record: logging.LogRecord) -> Cause:
     error = record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else ""
-    return (record.name, str(record.msg), error)
+    return (record.name, str(record.msg), error, str(getattr(record, LOG_CAUSE, "")))
 
 
 def limit_repeats(logger: logging.Logger | None = None) -> None:

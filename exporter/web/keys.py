@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
@@ -23,5 +25,7 @@ WEB_CONFIG = web.AppKey("web_config", WebConfigFile)
 INGEST_TOKEN = web.AppKey("ingest_token", str)
 SCRAPE_LIMIT = web.AppKey("scrape_limit", ConcurrencyLimit)
 INGEST_LIMIT = web.AppKey("ingest_limit", ConcurrencyLimit)
+APPLY_LOCK = web.AppKey("apply_lock", asyncio.Lock)
+"""One ingest body decoded and applied at a time (web/ingest.py)."""
 INGEST_REFUSALS_LOG = web.AppKey("ingest_refusals_log", LogOnce)
 CONNECTIONS = web.AppKey("connections", ConnectionLimit)

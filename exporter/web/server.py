@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from exporter.config import Config
+from exporter.log_limit import LOG_CAUSE
 from exporter.web.connections import ConnectionLimit
 from exporter.web.errors import json_error
 from exporter.web.keys import CONNECTIONS
@@ -55,10 +56,12 @@ class ServingHandler(web.RequestHandler):
         if request.writer.output_size > 0:
             raise ConnectionError("the response had started: no error reply can follow")
         if isinstance(exc, HttpProcessingError):
-            # the parser's message quotes the peer's bytes on its next lines: its first
-            # line names the cause, and the log line (bounded per cause) carries only that
+            # The parser's message may quote the peer's bytes (its first line can be them
+            # alone): the log's cause is the exception's class, so that requests differing
+            # only in their bytes count as one cause (log_limit.RepeatLimit).
             what = str(exc.message).splitlines()[0][:100]
-            log.warning(f"bad HTTP request: {what}")
+            cause = type(exc).__name__
+            log.warning("bad HTTP request (%s): %s", cause, what, extra={LOG_CAUSE: cause})
             reply = f"bad HTTP request: {what}"
         else:
             log.error("error handling %s %s", request.method, request.path, exc_info=exc)

@@ -10,7 +10,8 @@ index and field path while the others still decode.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Annotated, Literal, get_args
 
 import msgspec
@@ -115,18 +116,31 @@ class EventError:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+MAX_REPORTED_ERRORS = 100
+"""Errors kept per body: the first ones, and a count of all (``DecodedBatch``)."""
+
+
+@dataclass(slots=True)
 class DecodedBatch:
-    events: list[AnyEvent]
+    events: list[AnyEvent] = field(default_factory=list)
     """The valid events, in the body's order."""
-    errors: list[EventError]
-    """The others, by position in the body."""
+    errors: list[EventError] = field(default_factory=list)
+    """The first ``MAX_REPORTED_ERRORS`` invalid ones, by position in the body: a 1 MiB body
+    can hold half a million invalid items, and an error object kept for each took 150 MiB."""
+    error_count: int = 0
+    """All the invalid ones."""
+
+    def add_error(self, error: EventError) -> None:
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(error)
+        self.error_count += 1
 
 
 _event_decoder = msgspec.json.Decoder(AnyEvent)
 _event_list_decoder = msgspec.json.Decoder(list[AnyEvent])
 _raw_list_decoder = msgspec.json.Decoder(list[msgspec.Raw])
 _raw_decoder = msgspec.json.Decoder(msgspec.Raw)
+_NDJSON_LINE = re.compile(rb"[^\r\n]+")
 
 
 def _event_error(index: int, prefix: str, error: msgspec.ValidationError) -> EventError:
@@ -134,23 +148,30 @@ def _event_error(index: int, prefix: str, error: msgspec.ValidationError) -> Eve
     return EventError(index=index, path=prefix + where.rstrip("`"), message=message)
 
 
-def _split(body: bytes, ndjson: bool) -> tuple[list[msgspec.Raw], bool]:
-    """Raw JSON values of the body and whether they came as a sequence (array or NDJSON)."""
+def _values(body: bytes, ndjson: bool) -> tuple[Iterable[msgspec.Raw], bool]:
+    """The raw JSON values of the body, and whether they came as a sequence (array or
+    NDJSON). NDJSON lines are split as they are read, one at a time; an array is split
+    whole (a raw value costs about 48 bytes, so at most ~28 bytes per byte of a body of
+    one-character items, freed once the body is decoded)."""
     if ndjson:
-        raws = []
-        for number, line in enumerate(body.splitlines(), start=1):
-            if line.strip():
-                try:
-                    raws.append(_raw_decoder.decode(line))
-                except (msgspec.DecodeError, RecursionError) as error:
-                    raise MalformedBody(f"line {number}: {_reason(error)}") from None
-        return raws, True
+        return _ndjson_values(body), True
     try:
         if body.lstrip()[:1] == b"[":
             return _raw_list_decoder.decode(body), True
         return [_raw_decoder.decode(body)], False
     except (msgspec.DecodeError, RecursionError) as error:
         raise MalformedBody(_reason(error)) from None
+
+
+def _ndjson_values(body: bytes) -> Iterator[msgspec.Raw]:
+    for match in _NDJSON_LINE.finditer(body):
+        line = match.group()
+        if line.strip():
+            try:
+                yield _raw_decoder.decode(line)
+            except (msgspec.DecodeError, RecursionError) as error:
+                number = body.count(b"\n", 0, match.start()) + 1
+                raise MalformedBody(f"line {number}: {_reason(error)}") from None
 
 
 def _reason(error: Exception) -> str:
@@ -163,42 +184,47 @@ def _reason(error: Exception) -> str:
 def decode_events(body: bytes, ndjson: bool = False) -> DecodedBatch:
     """Decode a request body: one object, an array of objects, or NDJSON lines.
 
-    Raises MalformedBody when the body is not JSON; schema errors are returned per event.
+    Raises MalformedBody when the body is not JSON (nothing in it can be applied); schema
+    errors are returned per event, the first ``MAX_REPORTED_ERRORS`` of them kept.
     """
     escaped = b"\\" in body
     if not (ndjson or escaped):
         try:
             if body.lstrip()[:1] == b"[":
-                return DecodedBatch(events=_event_list_decoder.decode(body), errors=[])
-            return DecodedBatch(events=[_event_decoder.decode(body)], errors=[])
+                return DecodedBatch(events=_event_list_decoder.decode(body))
+            return DecodedBatch(events=[_event_decoder.decode(body)])
         except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
             pass  # decoded again below, event by event, to say which failed and why
-    raws, sequence = _split(body, ndjson)
-    events: list[AnyEvent] = []
-    errors: list[EventError] = []
-    for index, raw in enumerate(raws):
+    values, sequence = _values(body, ndjson)
+    batch = DecodedBatch()
+    for index, raw in enumerate(values):
         try:
             event = _event_decoder.decode(raw)
         except msgspec.ValidationError as error:
-            errors.append(_event_error(index, _path(index, sequence), error))
+            batch.add_error(_event_error(index, _path(index, sequence), error))
             continue
         except (UnicodeDecodeError, msgspec.DecodeError):
             # The raw split does not look inside strings, so what fails here after it is a
             # string's encoding (msgspec < 0.23 raises UnicodeDecodeError, later DecodeError).
-            errors.append(EventError(index, _path(index, sequence), "a string is not valid UTF-8"))
+            batch.add_error(
+                EventError(index, _path(index, sequence), "a string is not valid UTF-8")
+            )
             continue
-        field = escaped and _field_with_control_character(event)
-        if field:
-            errors.append(EventError(index, f"{_path(index, sequence)}.{field}", CONTROL_MESSAGE))
+        field_name = escaped and _field_with_control_character(event)
+        if field_name:
+            batch.add_error(
+                EventError(index, f"{_path(index, sequence)}.{field_name}", CONTROL_MESSAGE)
+            )
         else:
-            events.append(event)
-    return DecodedBatch(events=events, errors=errors)
+            batch.events.append(event)
+    return batch
 
 
 def _path(index: int, sequence: bool) -> str:
     return f"$[{index}]" if sequence else "$"
 
 
+INVALID_UTF8 = "a string is not valid UTF-8"
 CONTROL_MESSAGE = "contains a control character (U+0000-U+001F, U+007F-U+009F)"
 
 
@@ -211,8 +237,8 @@ _EXPOSED_FIELDS: dict[type, tuple[str, ...]] = {
 
 
 def _field_with_control_character(event: AnyEvent) -> str | None:
-    for field in _EXPOSED_FIELDS.get(type(event), ("workflow_id",)):
-        value = getattr(event, field)
+    for name in _EXPOSED_FIELDS.get(type(event), ("workflow_id",)):
+        value = getattr(event, name)
         if value is not None and CONTROL_CHARACTER.search(value):
-            return field
+            return name
     return None
