@@ -6,9 +6,7 @@ bound those give at the default config.
 
 Worst cases: 90-100 character ids. The figures size ``max_kept_details``, the fixed cost
 per running workflow (``max_active_workflows``) and per finished one (``max_history``,
-sealed), ``dedup_window`` and ``max_pending_pairs`` in docs/configuration.md. The id windows
-are C arrays fixed at start where setup.py built them (their size is reported), else a
-share per id is measured.
+sealed), ``dedup_window`` and ``max_pending_pairs`` in docs/configuration.md.
 """
 
 from __future__ import annotations
@@ -26,7 +24,6 @@ import msgspec
 from prometheus_client import CollectorRegistry
 
 from exporter.config import Config
-from exporter.workflows.dedup import BUILT_WINDOW, id_window
 from exporter.workflows.events import decode_events
 from exporter.workflows.metrics import SelfMetrics, WorkflowMetrics
 from exporter.workflows.tracker import WorkflowTracker
@@ -149,30 +146,15 @@ def main() -> None:
             "4 x max_pending_pairs (starts and ends, steps and approvals)",
         ),
     ]
-    total = 0.0
-    if BUILT_WINDOW is None:  # the Python windows: a share per id
-        print("id windows: the pure-Python fallback (no C compiler where this was installed)")
-        closed, closed_sent = bytes_per_item(step, args.workflows, keep_steps=False)
-        # two pair tables (steps, approvals), each with its closed keys
-        total = closed * 2 * config.max_pending_pairs / 2**20
-        print(
-            f"closed-pair key of a step not kept: {closed:,.0f} bytes (its JSON event: "
-            f"{closed_sent:,.0f} bytes); at 2 x the default max_pending_pairs = "
-            f"{2 * config.max_pending_pairs:,}: {total:,.0f} MiB"
-        )
-        windows.append(("remembered event_id", remembered_id, config.dedup_window, "dedup_window"))
-    else:  # the C windows: arrays fixed at their creation
-        for setting, capacity, tables in (
-            ("dedup_window", config.dedup_window, 1),
-            (
-                "2 x max_pending_pairs (closed pairs, steps and approvals)",
-                config.max_pending_pairs,
-                2,
-            ),
-        ):
-            fixed = tables * sys.getsizeof(id_window(capacity)) / 2**20
-            total += fixed
-            print(f"{setting} = {capacity:,}: {fixed:,.1f} MiB, fixed at start (C arrays)")
+    closed, closed_sent = bytes_per_item(step, args.workflows, keep_steps=False)
+    # two pair tables (steps, approvals), each with its closed keys
+    total = closed * 2 * config.max_pending_pairs / 2**20
+    print(
+        f"closed-pair key of a step not kept: {closed:,.0f} bytes (its JSON event: "
+        f"{closed_sent:,.0f} bytes); at 2 x the default max_pending_pairs = "
+        f"{2 * config.max_pending_pairs:,}: {total:,.0f} MiB"
+    )
+    windows.append(("remembered event_id", remembered_id, config.dedup_window, "dedup_window"))
     for name, events, entries, setting in windows:
         kept, sent = bytes_per_item(events, args.workflows)
         bound = kept * entries / 2**20
