@@ -117,6 +117,20 @@ def test_a_dozen_pollers_cost_one_computation_per_second():
     assert build_status(inputs())["health"]["status"] == "unknown"  # before the first pass
 
 
+BROKEN_WORDS = """
+return [...document.querySelectorAll("th, td:first-child")]
+  .filter((cell) => /^\\S+$/.test(cell.textContent.trim()))
+  .filter((cell) => {
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    const tops = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
+    return tops.size > 1;
+  })
+  .map((cell) => cell.textContent.trim());
+"""
+"""The table headings and first-column names (one word each) that wrap over two lines."""
+
+
 @pytest.mark.e2e
 def test_the_page_in_a_real_browser(start_exporter, tmp_path):
     # the disk level lowered: health is critical steadily, whatever the CPU does meanwhile
@@ -143,6 +157,7 @@ def test_the_page_in_a_real_browser(start_exporter, tmp_path):
         assert browser.execute_script(
             "return document.documentElement.scrollWidth <= window.innerWidth"
         ), "fits the laptop screen without horizontal scrolling"
+        assert browser.execute_script(BROKEN_WORDS) == [], "headings and names read whole"
         browser.save_screenshot(str(tmp_path / "status-page.png"))
 
         before = int(browser.find_element(By.CSS_SELECTOR, '[data-part="events-accepted"]').text)

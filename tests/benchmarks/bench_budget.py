@@ -1,13 +1,14 @@
 """The exporter's cost at AutoBot's load: CPU % of one core, RSS and the p99 of an ingest
 POST, idle and at 1x and 10x a busy AutoBot's peak, with a real Prometheus scraping.
 
-    python tests/benchmarks/bench_budget.py [--seconds 30] [--peak 250]
+    python tests/benchmarks/bench_budget.py [--seconds 60] [--peak 250]
 
 Load: whole workflows (a start, four steps timed by the exporter, one approval wait, an
 end: 11 events) through the shipped client's original calls (``MetricsClient``:
 ``start_workflow_tracking``, ``start_step_timing``, ``end_step_timing``,
 ``record_approval_wait_time``, ``end_workflow_tracking``), paced to ``--peak`` events per
-second (1x) and ten times that (10x). Meanwhile a prober posts one 50-event batch every
+second (1x) and ten times that (10x); at 10x, 60 s turn every window over (the largest,
+``dedup_window``, holds 100,000 events). Meanwhile a prober posts one 50-event batch every
 200 ms on its own keep-alive connection and times it (the p99), and Prometheus scrapes
 /metrics every 5 s. Each phase lasts ``--seconds``.
 
@@ -208,7 +209,12 @@ def report(phases: list[Phase]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=30.0, help="length of each phase")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=60.0,
+        help="length of each phase (60: at 10x, past every window)",
+    )
     parser.add_argument("--peak", type=float, default=250.0, help="1x, in events per second")
     args = parser.parse_args()
     phases = []
