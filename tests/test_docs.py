@@ -4,6 +4,7 @@ block against the embedded defaults."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -110,3 +111,23 @@ def test_every_relative_link_in_the_docs_resolves():
 
 def test_the_readme_stays_a_readme():
     assert len((TOP / "README.md").read_text().splitlines()) <= 250
+
+
+def test_the_readmes_workflow_by_hand_gets_the_answers_it_shows(start_app):
+    """The README's curl example, its body as written, against the exporter: every key the
+    README shows in the answer has the value it shows."""
+    readme = (TOP / "README.md").read_text()
+    blocks = (b.split("```", 1)[0] for b in readme.split("```sh\n")[1:])
+    block = next(b for b in blocks if "/api/v1/events" in b)
+    body = block.split("-d '", 1)[1].split("'\n", 1)[0]
+    exporter = start_app()
+    reply = exporter.post_events(body)
+    assert reply.text == block.split("# ", 1)[1].splitlines()[0]
+    after = block.split("/api/metrics/workflow/wf-42", 1)[1]
+    shown = " ".join(line.removeprefix("# ") for line in after.splitlines() if line.startswith("#"))
+    answer = exporter.get("/api/metrics/workflow/wf-42").json()
+    pairs = re.findall(r'"(\w+)": ("[^"]*"|\[[^\]]*\]|\{[^{}]*\}|[\d.]+|true)', shown)
+    assert len(pairs) >= 10, shown
+    for key, value in pairs:
+        where = answer if key in answer else answer["metrics"]
+        assert json.dumps(where[key]) == value, key
