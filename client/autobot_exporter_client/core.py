@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from autobot_exporter_client.log_once import LogOnce
-
 log = logging.getLogger("autobot_exporter_client")
 
 Event = dict[str, Any]
@@ -92,7 +90,8 @@ class EventBuffer:
         self._stats = stats
         self._events: deque[Event] = deque()
         self._lock = threading.Lock()
-        self._log_once = LogOnce(log)
+        self._full_logged = False
+        """A full buffer is logged once (the stats count every drop)."""
 
     def put(self, event: Event) -> int:
         """Append; returns the new length, or -1 when the event was dropped."""
@@ -102,12 +101,13 @@ class EventBuffer:
                 self._stats.enqueued += 1
                 return len(self._events)
             self._stats.dropped += 1
-        self._log_once.first(
-            "buffer_full",
-            "autobot-exporter client buffer full (max_buffered_events=%d): dropping events "
-            "until the exporter catches up (see client.stats.dropped)",
-            self._capacity,
-        )
+        if not self._full_logged:
+            self._full_logged = True
+            log.warning(
+                "autobot-exporter client buffer full (max_buffered_events=%d): dropping events "
+                "until the exporter catches up (see client.stats.dropped)",
+                self._capacity,
+            )
         return -1
 
     def take(self, count: int) -> Batch:

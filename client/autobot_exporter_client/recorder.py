@@ -16,7 +16,6 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from autobot_exporter_client.core import ClientSettings, DeliveryStats, EventBuffer
-from autobot_exporter_client.log_once import LogOnce
 from autobot_exporter_client.reads import ExporterReads
 from autobot_exporter_client.stats import WorkflowExecutionStats, WorkflowStatsBook
 
@@ -80,7 +79,8 @@ class EventRecorder(ExporterReads):
         # event ids: unique per client (random prefix) and cheap per call (a counter)
         self._id_prefix = uuid.uuid4().hex[:16]
         self._ids = itertools.count()
-        self._log_once = LogOnce(log)
+        self._failed_calls: set[str] = set()
+        """Calls whose failure was logged: once each (the stats count every one)."""
         self._book = WorkflowStatsBook(settings.max_tracked_workflows)
 
     def _wake(self) -> None:
@@ -99,13 +99,12 @@ class EventRecorder(ExporterReads):
 
     def _failed(self, call: str) -> None:
         self.stats.add(dropped=1)
-        self._log_once.first(
-            call,
-            "autobot-exporter client: %s failed; its event is dropped (logged once per call)",
-            call,
-            level=logging.ERROR,
-            exc_info=True,
-        )
+        if call not in self._failed_calls:
+            self._failed_calls.add(call)
+            log.exception(
+                "autobot-exporter client: %s failed; its event is dropped (logged once per call)",
+                call,
+            )
 
     # ---- the original WorkflowMetricsCollector's method names --------------------------
 

@@ -183,11 +183,9 @@ class Exporter(ManagedProcess, ExporterHttp):
         session: requests.Session | None = None,
         scheme: str = "http",
         wrapper: tuple[str, ...] = (),
-        program: str | None = None,
     ):
         """``session`` carries TLS trust and credentials when the web config asks for them;
-        ``wrapper`` runs the command under another (``prlimit --nofile=...``); ``program``
-        is another ``autobot-exporter`` than this environment's (another version's venv)."""
+        ``wrapper`` runs the command under another (``prlimit --nofile=...``)."""
         self.port = port or free_port()
         self.url = f"{scheme}://127.0.0.1:{self.port}"
         self.address = f"127.0.0.1:{self.port}"
@@ -197,7 +195,7 @@ class Exporter(ManagedProcess, ExporterHttp):
         super().__init__(
             [
                 *wrapper,
-                program or installed("autobot-exporter"),
+                installed("autobot-exporter"),
                 "--config.file",
                 str(config_path),
                 "--web.listen-address",
