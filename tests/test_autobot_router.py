@@ -265,3 +265,46 @@ def test_an_empty_window_reads_the_same_through_the_client(start_app):
         assert client.get_workflow_stats("nothing-yet") is None
     finally:
         client.close(timeout=0)
+
+
+def test_the_workflow_export_counts_as_the_original(start_exporter):
+    """``agent_usage_count``: one per finished workflow for each agent named at its start
+    (not per step); ``total_metrics`` and the summary's ``metrics_collected``: the
+    original's raw points (1 a start, 1 an ended step, 1 an approval wait, 1 a numeric
+    top-level resource field, 2 an end). Called as AutoBot calls the collector, read
+    through AutoBot's router."""
+    exporter = start_exporter()
+    workflow_metrics = MetricsClient(exporter.url)
+    system_monitor = SystemMonitorClient(exporter.url)
+    workflow_metrics.start_workflow_tracking(
+        "count-a",
+        {"complexity": "research", "total_steps": 2, "agents_involved": ["research", "librarian"]},
+    )  # 1
+    for step_id, success in (("s1", True), ("s2", False)):  # 2: the same agent twice
+        workflow_metrics.start_step_timing("count-a", step_id, "research")
+        error = None if success else ValueError("boom")
+        workflow_metrics.end_step_timing("count-a", step_id, success=success, error=error)
+    workflow_metrics.record_approval_wait_time("count-a", 1500)  # 1
+    workflow_metrics.record_resource_usage(  # 2: cpu_percent, memory_mb (not nested, not text)
+        "count-a",
+        {"cpu_percent": 12.5, "memory_mb": 300, "network_io": {"bytes_sent": 7}, "host": "x"},
+    )
+    workflow_metrics.end_workflow_tracking("count-a", "completed")  # 2
+    workflow_metrics.start_workflow_tracking(
+        "count-b", {"complexity": "simple", "agents_involved": ["research"]}
+    )  # 1
+    workflow_metrics.start_step_timing(
+        workflow_id="count-b", step_id="s1", agent_type="orchestrator"
+    )
+    workflow_metrics.end_step_timing(workflow_id="count-b", step_id="s1", success=True)  # 1
+    workflow_metrics.end_workflow_tracking("count-b", final_status="failed")  # 2
+    assert workflow_metrics.flush(10)
+    app = FastAPI()
+    app.include_router(autobot_router(workflow_metrics, system_monitor))
+    with TestClient(app) as autobot:
+        export = json.loads(autobot.get("/api/metrics/export/workflow").json()["data"])
+        summary = autobot.get("/api/metrics/performance/summary").json()["performance_summary"]
+    workflow_metrics.close()
+    assert export["aggregated_stats"]["agent_usage_count"] == {"research": 2, "librarian": 1}
+    assert export["total_metrics"] == 12
+    assert summary["metrics_collected"] == 12

@@ -52,6 +52,8 @@ async def window_summary(tracker: WorkflowTracker, hours: int) -> dict[str, Any]
     """The performance summary, computed in a worker thread on the history as it was on
     the loop (decoded in the thread)."""
     history = tracker.history()
+    now = tracker.now()
+    points = tracker.metric_points.since(now - hours * 3600)
     return await asyncio.to_thread(
-        performance_summary, history, tracker.active_count, hours, tracker.now()
+        performance_summary, history, tracker.active_count, hours, now, points
     )

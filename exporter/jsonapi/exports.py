@@ -1,9 +1,6 @@
 """The ``data`` of the two export routes, in the original's shapes (every original key with
-its type), richer content under new keys; and the original's metric-point count.
-
-The original counted raw metric points: a workflow's start, each step end, each approval
-wait, each resource value, its end and its success rate are one point each.
-"""
+its type), richer content under new keys. The original's metric-point count is the
+tracker's (``workflows/points.py``)."""
 
 from __future__ import annotations
 
@@ -14,16 +11,10 @@ from aiohttp import web
 
 from exporter.jsonapi.workflow_json import finished_view, running_view
 from exporter.units import iso_time, to_ms
-from exporter.workflows.records import ActiveWorkflow, FinishedWorkflow, WorkflowProgress
+from exporter.workflows.records import ActiveWorkflow, FinishedWorkflow
 
 TRENDS_KEPT = 100
 """The original's performance_trends: the latest 100 finished workflows."""
-
-
-def metric_points(progress: WorkflowProgress, finished: bool) -> int:
-    ran = progress.completed_steps + progress.failed_steps
-    points = 1 + ran + len(progress.approvals) + len(progress.usage)
-    return points + (2 if finished else 0)
 
 
 def export_format_of(request: web.Request) -> tuple[str, bool]:
@@ -42,7 +33,8 @@ def _aggregated(history: list[FinishedWorkflow]) -> dict[str, Any]:
         "failed_workflows": sum(1 for w in history if w.status != "completed"),
         "avg_duration_ms": to_ms(sum(durations) / len(durations)) if durations else 0.0,
         "complexity_distribution": dict(Counter(w.complexity for w in history)),
-        "agent_usage_count": dict(Counter(step.agent for step in steps)),
+        # as the original: one per finished workflow for each agent named at its start
+        "agent_usage_count": dict(Counter(a for w in history for a in w.agents_involved)),
         "error_types": dict(
             Counter(step.error_type or "unknown" for step in steps if not step.success)
         ),
@@ -59,16 +51,15 @@ def _aggregated(history: list[FinishedWorkflow]) -> dict[str, Any]:
 
 
 def workflow_export(
-    now: float, active: list[ActiveWorkflow], history: list[FinishedWorkflow]
+    now: float, active: list[ActiveWorkflow], history: list[FinishedWorkflow], total_metrics: int
 ) -> dict[str, Any]:
-    """The original's export (``failed_workflows``: every status but ``completed``), and
-    every workflow held under ``workflows``."""
+    """The original's export (``failed_workflows``: every status but ``completed``;
+    ``total_metrics``: its raw metric points), and every workflow held under ``workflows``."""
     running = [record for record in active if record.started]
     return {
         "aggregated_stats": _aggregated(history),
         "active_workflows": len(running),
-        "total_metrics": sum(metric_points(w.progress, finished=True) for w in history)
-        + sum(metric_points(r.progress, finished=False) for r in running),
+        "total_metrics": total_metrics,
         "export_timestamp": iso_time(now),
         "workflows": {
             "active": {record.workflow_id: running_view(record, now) for record in running},

@@ -52,10 +52,12 @@ def export_body(
     now: float,
     active: list[ActiveWorkflow],
     history: Iterable[FinishedWorkflow],
+    total_metrics: int,
 ) -> bytes:
     """The export reply, with ``data`` a JSON string as the original's (msgspec encodes
     both levels in a quarter of json.dumps' time)."""
-    data = msgspec.json.encode(workflow_export(now, active, list(history))).decode()
+    export = workflow_export(now, active, list(history), total_metrics)
+    data = msgspec.json.encode(export).decode()
     return msgspec.json.encode({"success": True, "format": export_format, "data": data})
 
 
@@ -67,6 +69,11 @@ async def export_workflow(request: web.Request) -> web.Response:
         return web.json_response({"success": True, "format": export_format, "data": data})
     tracker = request.app[TRACKER]
     body = await asyncio.to_thread(
-        export_body, export_format, tracker.now(), list(tracker.active()), tracker.history()
+        export_body,
+        export_format,
+        tracker.now(),
+        list(tracker.active()),
+        tracker.history(),
+        len(tracker.metric_points),
     )
     return web.Response(body=body, content_type="application/json")

@@ -47,6 +47,7 @@ from exporter.workflows.metrics import (
     WorkflowMetrics,
 )
 from exporter.workflows.pairing import Half, Key, PairTable
+from exporter.workflows.points import MetricPoints
 from exporter.workflows.records import (
     ActiveWorkflow,
     ApprovalWait,
@@ -91,6 +92,8 @@ class WorkflowTracker:
         self._budget = DetailBudget(config.max_kept_details, self_metrics)
         self._history = History(config.max_history, config.max_steps_per_workflow, self._budget)
         self._log_once = LogOnce(log)
+        self.metric_points = MetricPoints(config.max_history)
+        """The original collector's point count (read on the event loop: it changes there)."""
         self._event_counters = {
             kind: self_metrics.events(event_type_name(kind)) for kind in get_args(AnyEvent)
         }
@@ -236,6 +239,7 @@ class WorkflowTracker:
         record.agents_involved = record.progress.keep_agents(event.agents_involved)
         self._metrics.workflows_started(record.complexity_label).inc()
         self._metrics.workflows_active(record.complexity_label).inc()
+        self.metric_points.add(now)
         if record.early_finish is not None:
             end_ts, status = record.early_finish
             self._finish(record, end_ts, status)
@@ -260,6 +264,7 @@ class WorkflowTracker:
 
     def _resource_sample(self, event: ResourceSample, ts: float, now: float) -> None:
         self._progress(event.workflow_id, now).add_resource_usage(event.data)
+        self.metric_points.add_resource_fields(now, event.data)
 
     def _is_new_half(
         self, table: PairTable, key: Key, kept: Container[str], event_type: str, end: bool
@@ -329,6 +334,7 @@ class WorkflowTracker:
         """``duration`` None: the step's end arrived without one and its start never came.
         ``progress``: the workflow's, if the caller found it in memory already."""
         workflow_id = key[0]
+        self.metric_points.add(now)
         agent_label = self._agent(agent)
         if duration is not None:
             self._metrics.step_duration(agent_label, "success" if success else "failure").observe(
@@ -389,6 +395,7 @@ class WorkflowTracker:
     ) -> None:
         """``progress``: the workflow's, if the caller found it in memory already."""
         self._metrics.approval_wait(approval.outcome).observe(approval.wait_seconds)
+        self.metric_points.add(now)
         if progress is None:
             progress = self._progress(key[0], now)
         kept = progress.add_approval(key[1], approval)
@@ -459,6 +466,7 @@ class WorkflowTracker:
             self._out_of_order("workflow_finished")
             self._metrics.workflows_started(record.complexity_label).inc()
         self._metrics.workflows_finished(record.complexity_label, status).inc()
+        self.metric_points.add(self._clock(), 2)
         duration = None
         if record.start_ts is not None:
             duration = max(0.0, end_ts - record.start_ts)
