@@ -52,6 +52,11 @@ PANEL_QUERIES = {
     "overview CPU": "avg(autobot_cpu_usage_percent)",
     "overview memory": "avg(autobot_memory_usage_percent)",
     "overview active workflows": "sum(autobot_active_workflows)",
+    # GPU/NPU dashboard: the four series AutoBot's own code never sets
+    "performance score": "autobot_performance_score",
+    "health score": "autobot_health_score",
+    "bottlenecks by category": "max by (category) (autobot_bottleneck_detected)",
+    "active alerts by severity": "sum by (severity) (autobot_active_alerts_count)",
 }
 
 # AutoBot's alert expressions, their comparison left out: what must find series is the

@@ -11,8 +11,14 @@ would add its series to the scraped ones and double every ``sum``.
 
 from __future__ import annotations
 
+from prometheus_client.utils import floatToGoString
+
 from exporter.artifacts.promql import Recording, Selectors
-from exporter.config import Config
+from exporter.config import Config, Threshold
+
+PERFORMANCE_LATENCY_TARGET_SECONDS = 300.0
+"""``autobot_performance_score``: a workflow counts as performing when it completed within
+this (or the nearest workflow-duration bucket bound below it)."""
 
 
 def _relabelled(expr: str, new: str, old: str, *dropped: str) -> str:
@@ -89,4 +95,85 @@ def compatibility_rules(config: Config) -> list[Recording]:
         Recording(f"autobot_load_average_{window}", s(f"autobot_system_load{minutes}"))
         for window, minutes in (("1m", 1), ("5m", 5), ("15m", 15))
     ]
+    return rules + gpu_dashboard_rules(config, s)
+
+
+def _per_resource(config: Config, s: Selectors) -> list[tuple[str, str, Threshold]]:
+    """(resource, its ratio, its levels): what the health check reads (each mount apart,
+    for the disk)."""
+    thresholds = config.thresholds
+    return [
+        ("cpu", s("autobot_system_cpu_usage_ratio"), thresholds.cpu),
+        ("memory", s("autobot_system_memory_usage_ratio"), thresholds.memory),
+        ("disk", s("autobot_system_disk_usage_ratio"), thresholds.disk),
+    ]
+
+
+def _over_mounts(aggregation: str, resource: str, expr: str) -> str:
+    return f"{aggregation} without (mountpoint) ({expr})" if resource == "disk" else expr
+
+
+def gpu_dashboard_rules(config: Config, s: Selectors) -> list[Recording]:
+    """The four series AutoBot's GPU/NPU dashboard reads and AutoBot itself never sets
+    (docs/autobot-stack.md gives the formulas): active alerts by severity, counted as the
+    health check counts them (each mount apart); a 0-100 health score; a bottleneck flag
+    per category; a 0-100 performance score from workflow success and latency."""
+    resources = _per_resource(config, s)
+    cpu = s("autobot_system_cpu_usage_ratio")
+
+    def summed(per_resource: str) -> str:
+        return " + ".join(
+            _over_mounts("sum", name, per_resource.format(x=ratio, t=levels))
+            for name, ratio, levels in resources
+        )
+
+    rules = [
+        Recording(
+            "autobot_active_alerts_count",
+            summed("({x} > bool {t.critical:g})"),
+            {"severity": "critical"},
+        ),
+        Recording(
+            "autobot_active_alerts_count",
+            summed("(({x} > bool {t.warning:g}) - ({x} > bool {t.critical:g}))"),
+            {"severity": "warning"},
+        ),
+        Recording("autobot_active_alerts_count", f"0 * {cpu}", {"severity": "info"}),
+    ]
+    scores = [
+        _over_mounts(
+            "min",
+            name,
+            f"label_replace(100 * clamp(({levels.critical:g} - {ratio}) / "
+            f'{levels.critical - levels.warning:g}, 0, 1), "resource", "{name}", "", "")',
+        )
+        for name, ratio, levels in resources
+    ]
+    worst = f"min without (resource) ({' or '.join(scores)})"
+    rules.append(Recording("autobot_health_score", f"round({worst})"))
+    for name, ratio, levels in resources:
+        rules.append(
+            Recording(
+                "autobot_bottleneck_detected",
+                _over_mounts("max", name, f"{ratio} > bool {levels.warning:g}"),
+                {"category": name},
+            )
+        )
+    rules += [  # no GPU reading, and no level for the network: never a bottleneck here
+        Recording("autobot_bottleneck_detected", f"0 * {cpu}", {"category": category})
+        for category in ("gpu", "network")
+    ]
+    bounds = config.buckets.workflow_duration_seconds
+    target = max((b for b in bounds if b <= PERFORMANCE_LATENCY_TARGET_SECONDS), default=bounds[0])
+    le = floatToGoString(target)
+    completed_in_time = f'status="completed", le="{le}"'
+    fast = f"rate({s('autobot_workflow_duration_seconds_bucket', completed_in_time)}[5m])"
+    finished = f"rate({s('autobot_workflow_duration_seconds_count')}[5m])"
+    rules.append(
+        Recording(
+            "autobot_performance_score",
+            f"100 * sum without (complexity, status, le) ({fast})"
+            f" / sum without (complexity, status) ({finished})",
+        )
+    )
     return rules
