@@ -2,8 +2,8 @@
 never every occurrence in between (a full buffer, a failing mount or a refused request
 can repeat thousands of times a second; the metrics count them, the log names them).
 
-The client distribution has a smaller helper of its own for the same purpose: the two
-distributions install apart and neither imports the other.
+The client distribution logs its two such causes inline: the two distributions install
+apart and neither imports the other.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import psutil
 import pytest
 import requests
 
-from tests.support.processes import Exporter, wait_until
+from tests.support.processes import Exporter, cpu_seconds, wait_until
 from tests.support.sockets import closed_by_peer
 
 ODD_CHARACTERS = (
@@ -342,11 +342,6 @@ def test_a_body_of_a_million_invalid_items_costs_memory_by_its_size_not_per_erro
     assert peak < 40 * limit, f"peak RSS grew {peak / limit:.0f} bytes per body byte"
 
 
-def process_cpu_seconds(pid: int) -> float:
-    times = psutil.Process(pid).cpu_times()
-    return times.user + times.system
-
-
 def test_the_cost_per_id_is_the_same_whatever_the_ids(start_exporter):
     """Ids are kept in sets keyed by Python's own string hash (SipHash, a random key per
     process), so ids crafted to collide cost what random ones cost; the C window this
@@ -372,9 +367,9 @@ def test_the_cost_per_id_is_the_same_whatever_the_ids(start_exporter):
                 ids = ["".join(rng.choices("0123456789abcdef", k=100)) for _ in range(count)]
             payload = body(ids)
             assert len(payload) <= LARGEST_BODY
-            before = process_cpu_seconds(exporter.process.pid)
+            before = cpu_seconds(psutil.Process(exporter.process.pid))
             reply = exporter.post_events(payload)
-            cost[kind].append(process_cpu_seconds(exporter.process.pid) - before)
+            cost[kind].append(cpu_seconds(psutil.Process(exporter.process.pid)) - before)
             assert reply.json()["accepted"] == count, reply.text
     ratio = statistics.median(cost["crafted"]) / statistics.median(cost["random"])
     assert ratio < 1.5, cost

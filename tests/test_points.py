@@ -9,8 +9,8 @@ from exporter.workflows.points import MetricPoints
 def test_points_are_kept_up_to_the_capacity_newest_last():
     points = MetricPoints(5)
     points.add(1.0)
-    points.add(2.0, 2)
-    points.add(3.0, 4)
+    points.add_many(2.0, 2)
+    points.add_many(3.0, 4)
     assert len(points) == 5
     assert points.since(2.5) == 4
     assert points.since(2.0) == 5

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from itertools import repeat
 
 
 class MetricPoints:
@@ -20,13 +21,17 @@ class MetricPoints:
     def __init__(self, capacity: int) -> None:
         self._times: deque[float] = deque(maxlen=capacity)
 
-    def add(self, now: float, count: int = 1) -> None:
-        self._times.extend([now] * count)
+    def add(self, now: float) -> None:
+        """One point (the ingest path: a start, a step's end, an approval wait)."""
+        self._times.append(now)
+
+    def add_many(self, now: float, count: int) -> None:
+        self._times.extend(repeat(now, count))
 
     def add_resource_fields(self, now: float, keys: Iterable[str]) -> None:
         """A resource-usage record: one point per top-level field. The client flattens
         nested fields as ``outer.inner``, which the original did not count."""
-        self.add(now, sum(1 for key in keys if "." not in key))
+        self.add_many(now, sum(1 for key in keys if "." not in key))
 
     def since(self, start: float) -> int:
         """Points recorded at or after ``start`` (newest first, so a recent window reads

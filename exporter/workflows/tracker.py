@@ -466,7 +466,7 @@ class WorkflowTracker:
             self._out_of_order("workflow_finished")
             self._metrics.workflows_started(record.complexity_label).inc()
         self._metrics.workflows_finished(record.complexity_label, status).inc()
-        self.metric_points.add(self._clock(), 2)
+        self.metric_points.add_many(self._clock(), 2)
         duration = None
         if record.start_ts is not None:
             duration = max(0.0, end_ts - record.start_ts)

@@ -42,7 +42,7 @@ sys.path.append(str(Path(__file__).resolve().parents[2]))
 
 from autobot_exporter_client import MetricsClient
 
-from tests.support.processes import free_port, installed, wait_until
+from tests.support.processes import cpu_seconds, free_port, installed, wait_until
 
 EVENTS_PER_WORKFLOW = 11
 STEPS = 4
@@ -179,15 +179,11 @@ class Load:
 
 
 def measure(process: psutil.Process, url: str, name: str, rate: float, seconds: float) -> Phase:
-    def cpu() -> float:
-        times = process.cpu_times()
-        return times.user + times.system
-
     with Load(url, rate) if rate else contextlib.nullcontext() as load:
         time.sleep(min(5.0, seconds / 3))  # warm-up, not counted
-        cpu_before, began = cpu(), time.monotonic()
+        cpu_before, began = cpu_seconds(process), time.monotonic()
         time.sleep(seconds)
-        used, elapsed = cpu() - cpu_before, time.monotonic() - began
+        used, elapsed = cpu_seconds(process) - cpu_before, time.monotonic() - began
     p99 = None
     if load is not None and len(load.latencies) >= 20:
         p99 = statistics.quantiles(load.latencies, n=100)[98] * 1000

@@ -30,7 +30,7 @@ import requests
 
 sys.path.append(str(Path(__file__).resolve().parents[2]))
 
-from tests.support.processes import Exporter
+from tests.support.processes import Exporter, cpu_seconds
 
 BATCH = 1000
 FRESH_EVENTS = 60_000
@@ -87,11 +87,7 @@ class Fed:
         self.url = exporter.url + "/api/v1/events"
         self.process = psutil.Process(exporter.process.pid)
         self.session = requests.Session()
-        self.marks: list[float] = [self.cpu()]
-
-    def cpu(self) -> float:
-        times = self.process.cpu_times()
-        return times.user + times.system
+        self.marks: list[float] = [cpu_seconds(self.process)]
 
     def post(self, body: bytes) -> None:
         reply = self.session.post(
@@ -101,7 +97,7 @@ class Fed:
 
     def mark(self) -> float:
         """CPU seconds since the last mark."""
-        self.marks.append(self.cpu())
+        self.marks.append(cpu_seconds(self.process))
         return self.marks[-1] - self.marks[-2]
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psutil
 import requests
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
@@ -99,6 +100,12 @@ def parse_samples(text: str) -> dict[tuple[str, frozenset], float]:
         for family in text_string_to_metric_families(text)
         for sample in family.samples
     }
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    """CPU time the process has used, user and system (from /proc, 10 ms resolution)."""
+    times = process.cpu_times()
+    return times.user + times.system
 
 
 def sample_lookup(text: str) -> Callable[..., float | None]:
