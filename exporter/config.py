@@ -201,6 +201,9 @@ class Config(_Section, frozen=True):
     max_concurrent_ingest: Annotated[int, msgspec.Meta(ge=0, le=1024)] = 64
     ingest_read_timeout: DurationSeconds = DurationSeconds(30.0)
     max_pending_pairs: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 100_000
+    max_listed_processes: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 50
+    """Processes of the groups listed one by one in /api/metrics/export/system (the
+    largest by resident memory); the rest are counted in autobot_exporter_unlisted_processes."""
     dedup_window: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 100_000
     workflow_ttl: DurationSeconds = DurationSeconds(3600.0)
     user_message: UserMessageConfig = msgspec.field(default_factory=UserMessageConfig)

@@ -6,17 +6,21 @@ original's keys and types, the same as the exporter's own copies of the routes."
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from autobot_exporter_client import MetricsClient, SystemMonitorClient
 from fastapi import APIRouter, FastAPI, HTTPException, Query
 from fastapi.testclient import TestClient
 
 from tests.support.expectations import ORIGINAL_SUMMARY_KEYS
-from tests.support.processes import Exporter, free_port, wait_until
+from tests.support.processes import Exporter, free_port, memory_holder, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -308,3 +312,78 @@ def test_the_workflow_export_counts_as_the_original(start_exporter):
     assert export["aggregated_stats"]["agent_usage_count"] == {"research": 2, "librarian": 1}
     assert export["total_metrics"] == 12
     assert summary["metrics_collected"] == 12
+
+
+def test_the_system_export_gives_the_original_record(tmp_path: Path):
+    """``latest_metrics`` of ``/export/system`` read through AutoBot's router on the client:
+    the original's record key by key, one entry per process, the list bounded by
+    ``max_listed_processes`` while the totals count every process."""
+    marker = f"autobot-record-{uuid.uuid4().hex[:8]}"
+    config = (
+        "collection_interval: 200ms\nmax_listed_processes: 1\n"
+        f"process_groups:\n  - name: autobot\n    cmdline: {marker}\n"
+    )
+    with memory_holder(marker, 16) as small, memory_holder(marker, 48) as large:
+        large_name = psutil.Process(large.pid).name()
+        exporter = Exporter(tmp_path, config)
+        workflow_metrics = MetricsClient(exporter.url)
+        app = FastAPI()
+        app.include_router(autobot_router(workflow_metrics, SystemMonitorClient(exporter.url)))
+        try:
+            with TestClient(app) as autobot:
+
+                def record() -> dict[str, Any] | None:
+                    data = autobot.get("/api/metrics/export/system?format=json").json()["data"]
+                    latest = json.loads(data)["latest_metrics"]
+                    return latest if latest and latest["cpu"]["percent"] is not None else None
+
+                latest = wait_until(record, 10, "a record with a CPU reading")
+        finally:
+            workflow_metrics.close(timeout=0)
+            exporter.stop()
+    assert set(latest) >= {
+        "timestamp",
+        "cpu",
+        "memory",
+        "swap",
+        "disk",
+        "network",
+        "autobot_processes",
+        "total_autobot_memory_mb",
+        "total_autobot_cpu_percent",
+    }
+    numbers = (int, float)
+    assert datetime.fromisoformat(latest["timestamp"]).tzinfo is not None
+    assert set(latest["cpu"]) == {"percent", "count", "frequency_mhz"}
+    assert 0 <= latest["cpu"]["percent"] <= 100 and latest["cpu"]["count"] == os.cpu_count()
+    assert latest["cpu"]["frequency_mhz"] is None or latest["cpu"]["frequency_mhz"] > 0
+    memory = latest["memory"]
+    assert set(memory) == {"total_mb", "available_mb", "used_mb", "percent"}
+    assert memory["used_mb"] + memory["available_mb"] == pytest.approx(memory["total_mb"], abs=0.02)
+    assert memory["percent"] == pytest.approx(100 * memory["used_mb"] / memory["total_mb"], 0.01)
+    assert set(latest["swap"]) == {"total_mb", "used_mb", "percent"}
+    assert all(isinstance(value, numbers) for value in latest["swap"].values())
+    disk = latest["disk"]
+    assert set(disk) == {"total_gb", "used_gb", "free_gb", "percent", "io"}
+    assert disk["used_gb"] + disk["free_gb"] <= disk["total_gb"] + 0.02
+    assert 0 < disk["percent"] < 100
+    assert set(disk["io"]) == {"read_mb", "write_mb"}
+    assert all(isinstance(value, numbers) for value in disk["io"].values())
+    assert set(latest["network"]) == {
+        "bytes_sent_mb",
+        "bytes_recv_mb",
+        "packets_sent",
+        "packets_recv",
+    }
+    assert all(
+        isinstance(value, int) for key, value in latest["network"].items() if "packets" in key
+    )
+    (listed,) = latest["autobot_processes"]
+    assert set(listed) == {"pid", "name", "cpu_percent", "memory_percent", "memory_mb"}
+    assert (listed["pid"], listed["name"]) == (large.pid, large_name)
+    assert 48 < listed["memory_mb"] < 100 and 0 < listed["memory_percent"] < 100
+    assert isinstance(listed["cpu_percent"], numbers)
+    assert latest["autobot_processes_unlisted"] == 1
+    assert latest["total_autobot_memory_mb"] > listed["memory_mb"] + 16
+    assert small.pid not in {p["pid"] for p in latest["autobot_processes"]}
+    assert isinstance(latest["total_autobot_cpu_percent"], numbers)

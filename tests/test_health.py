@@ -20,7 +20,7 @@ def memory(ratio: float) -> Snapshot:
 
 
 def disk(ratio: float, mountpoint: str = "/") -> Snapshot:
-    return Snapshot(0.0, disks=(DiskUsage(mountpoint, "/dev/x", "ext4", 1, 2, ratio),))
+    return Snapshot(0.0, disks=(DiskUsage(mountpoint, "/dev/x", "ext4", 1, 2, ratio, 1),))
 
 
 @pytest.mark.parametrize(

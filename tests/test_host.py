@@ -8,6 +8,7 @@ import re
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from exporter.config import NetworkConfig
@@ -15,9 +16,11 @@ from exporter.system.cgroup import NO_CGROUP, CgroupReading
 from exporter.system.host import (
     CpuReader,
     available_cpus,
+    read_disk_io,
     read_load,
     read_memory,
     read_network,
+    read_swap,
 )
 
 MIB = 1 << 20
@@ -50,12 +53,36 @@ def test_memory_against_the_cgroup_limit():
     assert (reading.ratio, reading.total_bytes, reading.limit_bytes) == (0.9, 1000, 1000)
 
 
-def proc_net_dev() -> dict[str, tuple[int, int]]:
+def test_swap_matches_proc_meminfo():
+    before = meminfo()
+    reading = read_swap()
+    assert reading.total_bytes == before["SwapTotal"]
+    assert reading.used_bytes == pytest.approx(
+        before["SwapTotal"] - before["SwapFree"], abs=64 * MIB
+    )
+    assert 0 <= reading.ratio <= 1
+
+
+def test_disk_io_is_the_kernels_total_and_zero_without_disks():
+    reading = read_disk_io()
+    assert reading.read_bytes >= 0 and reading.write_bytes >= 0
+    assert read_disk_io().read_bytes >= reading.read_bytes
+
+    class NoDisks:
+        @staticmethod
+        def disk_io_counters():
+            return None
+
+    assert (read_disk_io(NoDisks).read_bytes, read_disk_io(NoDisks).write_bytes) == (0, 0)
+
+
+def proc_net_dev() -> dict[str, tuple[int, ...]]:
+    """Per interface: received bytes and packets, transmitted bytes and packets."""
     counters = {}
     for line in Path("/proc/net/dev").read_text().splitlines()[2:]:
         name, data = line.split(":", 1)
         fields = data.split()
-        counters[name.strip()] = (int(fields[0]), int(fields[8]))
+        counters[name.strip()] = tuple(int(fields[i]) for i in (0, 1, 8, 9))
     return counters
 
 
@@ -64,9 +91,10 @@ def test_network_counters_match_proc_net_dev():
     reading = read_network(NetworkConfig(devices_exclude="^$"))
     after = proc_net_dev()
     assert set(reading) == set(after)
-    for name, counters in reading.items():
-        assert before[name][0] <= counters.receive_bytes <= after[name][0]
-        assert before[name][1] <= counters.transmit_bytes <= after[name][1]
+    for name, c in reading.items():
+        read = (c.receive_bytes, c.receive_packets, c.transmit_bytes, c.transmit_packets)
+        for low, value, high in zip(before[name], read, after[name], strict=True):
+            assert low <= value <= high
 
 
 def test_loopback_is_excluded_by_default():
@@ -116,3 +144,22 @@ def test_cpu_ratio_against_the_quota():
 def test_available_cpus_follow_quota_else_affinity():
     assert available_cpus(CgroupReading(None, None, 1.5, 0.0)) == 1.5
     assert available_cpus(NO_CGROUP) == len(os.sched_getaffinity(0))
+
+
+def test_cpu_count_and_frequency_are_the_hosts():
+    reading = CpuReader().read(NO_CGROUP, now=1.0)
+    assert reading.logical_cpus == os.cpu_count()
+    frequency = psutil.cpu_freq()
+    assert reading.frequency_mhz == (frequency and pytest.approx(frequency.current, rel=0.5))
+
+
+def test_cpu_frequency_is_none_where_the_platform_does_not_tell():
+    class NoFrequency:
+        cpu_times = staticmethod(psutil.cpu_times)
+        cpu_count = staticmethod(psutil.cpu_count)
+
+        @staticmethod
+        def cpu_freq():
+            return None
+
+    assert CpuReader(NoFrequency).read(NO_CGROUP, now=1.0).frequency_mhz is None

@@ -19,6 +19,8 @@ from exporter.system.snapshot import (
     GroupUsage,
     MemoryUsage,
     NetworkCounters,
+    ProcessScan,
+    ProcessUsage,
     Snapshot,
 )
 
@@ -109,10 +111,15 @@ SNAPSHOT = Snapshot(
     cpu=CpuUsage(0.25, 2.0, 2.0),
     memory=MemoryUsage(600, 1000, 1000),
     load=(0.5, 0.25, 0.125),
-    disks=(DiskUsage("/", "/dev/vda", "ext4", 910, 1000, 0.91),),
+    disks=(DiskUsage("/", "/dev/vda", "ext4", 910, 1000, 0.91, 90),),
     unreadable_disks=("/mnt/nfs",),
-    network={"eth0": NetworkCounters(100, 200)},
-    groups={"autobot": GroupUsage(3, 12.5, 2.5, 0.1, 4096, 9, 30)},
+    network={"eth0": NetworkCounters(100, 200, 1, 2)},
+    processes=ProcessScan(
+        {"autobot": GroupUsage(3, 12.5, 2.5, 0.1, 4096, 9, 30)},
+        (ProcessUsage(7, "python3", 1.5, 4096),),
+        2,
+        1.5,
+    ),
     collectors={"cpu": CollectorResult(True, 0.001), "filesystem": CollectorResult(False, 0.5)},
 )
 
@@ -148,6 +155,7 @@ def test_collector_exports_the_snapshot():
     assert get("autobot_exporter_collector_success", {"collector": "filesystem"}) == 0
     assert get("autobot_exporter_collector_duration_seconds", {"collector": "cpu"}) == 0.001
     assert get("autobot_exporter_monitoring_active") == 1
+    assert get("autobot_exporter_unlisted_processes") == 2
 
 
 def test_paused_monitoring_hides_the_stale_system_families():

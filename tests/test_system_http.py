@@ -4,18 +4,14 @@ with lowered thresholds, the system JSON routes, pausing, per-workflow resources
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import uuid
 
 import psutil
 import pytest
 
 from tests.support.in_process import InProcessExporter
-from tests.support.processes import wait_until
+from tests.support.processes import memory_holder, wait_until
 from tests.support.promtool import check_metrics_problems
-
-CHILD_CODE = "import time; data = bytearray(64 * 1024 * 1024); time.sleep(300)"
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +21,8 @@ def marker():
 
 @pytest.fixture(scope="module")
 def child(marker):
-    process = subprocess.Popen([sys.executable, "-c", CHILD_CODE, marker])
-    yield process
-    process.kill()
-    process.wait()
+    with memory_holder(marker, 64) as process:
+        yield process
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from exporter.config import parse_config
 from exporter.jsonapi.workflow_usage import WorkflowResourceUsage
 from exporter.system.sampler import Sampler
-from exporter.system.snapshot import CpuUsage, GroupUsage, MemoryUsage, Snapshot
+from exporter.system.snapshot import CpuUsage, GroupUsage, MemoryUsage, ProcessScan, Snapshot
 from exporter.system.window_stats import WindowStats
 from tests.support.usage import summed
 
@@ -80,7 +80,12 @@ def a_pass(timestamp: float, rng: random.Random) -> Snapshot:
         timestamp=timestamp,
         cpu=cpu,
         memory=MemoryUsage(rng.randrange(1000), 1000, None),
-        groups={"autobot": GroupUsage(2, 1.0, 1.0, rng.random(), rng.randrange(10**9), 4, 9)},
+        processes=ProcessScan(
+            {"autobot": GroupUsage(2, 1.0, 1.0, rng.random(), rng.randrange(10**9), 4, 9)},
+            (),
+            0,
+            0.0,
+        ),
     )
 
 

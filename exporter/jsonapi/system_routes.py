@@ -9,6 +9,7 @@ from aiohttp import web
 from exporter.jsonapi.context import health, latest_snapshot, window_resources
 from exporter.jsonapi.exports import export_format_of
 from exporter.jsonapi.system_json import snapshot_view
+from exporter.jsonapi.system_record import original_record
 from exporter.units import iso_time
 from exporter.web.auth import unauthorized
 from exporter.web.errors import query_int
@@ -41,7 +42,7 @@ async def get_health(request: web.Request) -> web.Response:
 
 @routes.get("/api/metrics/export/system")
 async def export_system(request: web.Request) -> web.Response:
-    """The original's keys; the ring buffer itself under ``resource_history``."""
+    """The original's keys and records; the ring buffer itself under ``resource_history``."""
     export_format, is_json = export_format_of(request)
     if not is_json:
         data = f"Unsupported format: {export_format}"  # the original's words and 200
@@ -53,11 +54,11 @@ async def export_system(request: web.Request) -> web.Response:
         "monitoring_active": sampler.active,
         "collection_interval": request.app[CONFIG].collection_interval,
         "history_length": len(history),
-        "latest_metrics": snapshot_view(latest, sampler.active) if latest else {},
+        "latest_metrics": original_record(latest) if latest else None,
         "summary": window_resources(request, SUMMARY_MINUTES_DEFAULT),
         "thresholds_check": health(request, latest) if latest else {},
         "export_timestamp": iso_time(request.app[TRACKER].now()),
-        "resource_history": [snapshot_view(s, sampler.active) for s in history],
+        "resource_history": [original_record(s) for s in history],
     }
     return web.json_response({"success": True, "format": export_format, "data": json.dumps(export)})
 

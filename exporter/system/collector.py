@@ -212,6 +212,12 @@ class SystemCollector(Collector):
             cpu_seconds.add_metric([group, "user"], usage.cpu_user_seconds_total)
             cpu_seconds.add_metric([group, "system"], usage.cpu_system_seconds_total)
         yield cpu_seconds
+        yield GaugeMetricFamily(
+            "autobot_exporter_unlisted_processes",
+            "Processes of the groups left out of the export's process list in the latest pass "
+            "(max_listed_processes).",
+            value=snapshot.processes.unlisted,
+        )
 
     def _health_status(self, snapshot: Snapshot) -> Metric:
         status = evaluate(snapshot, self._thresholds).status

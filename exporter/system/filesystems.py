@@ -93,6 +93,7 @@ class FilesystemReader:
                     used_bytes=reading.used,
                     total_bytes=reading.total,
                     ratio=reading.percent / 100.0,
+                    free_bytes=reading.free,
                 )
             )
         return Filesystems(

@@ -14,7 +14,7 @@ import psutil
 
 from exporter.config import NetworkConfig
 from exporter.system.cgroup import CgroupReading
-from exporter.system.snapshot import CpuUsage, MemoryUsage, NetworkCounters
+from exporter.system.snapshot import CpuUsage, DiskIo, MemoryUsage, NetworkCounters, SwapUsage
 
 
 def available_cpus(cgroup: CgroupReading, ps: ModuleType | Any = psutil) -> float:
@@ -36,16 +36,28 @@ class CpuReader:
         self._previous_cgroup: tuple[float, float] | None = None
 
     def read(self, cgroup: CgroupReading, now: float) -> CpuUsage:
-        cpus = available_cpus(cgroup, self._ps)
+        ratio = self._busy_ratio(cgroup, now)
+        frequency = self._ps.cpu_freq()
+        return CpuUsage(
+            ratio,
+            available_cpus(cgroup, self._ps),
+            cgroup.cpu_limit_cores,
+            logical_cpus=self._ps.cpu_count(),
+            frequency_mhz=frequency.current if frequency else None,
+        )
+
+    def _busy_ratio(self, cgroup: CgroupReading, now: float) -> float | None:
         if cgroup.cpu_limit_cores is not None and cgroup.cpu_usage_seconds is not None:
             ratio = None
             if self._previous_cgroup is not None:
                 used_before, when_before = self._previous_cgroup
                 elapsed = now - when_before
                 if elapsed > 0:
-                    ratio = (cgroup.cpu_usage_seconds - used_before) / (elapsed * cpus)
+                    ratio = (cgroup.cpu_usage_seconds - used_before) / (
+                        elapsed * cgroup.cpu_limit_cores
+                    )
             self._previous_cgroup = (cgroup.cpu_usage_seconds, now)
-            return CpuUsage(_clamp(ratio), cpus, cgroup.cpu_limit_cores)
+            return _clamp(ratio)
         times = self._ps.cpu_times()
         total = sum(times)
         idle = times.idle + getattr(times, "iowait", 0.0)
@@ -55,7 +67,7 @@ class CpuReader:
             if total > total_before:
                 ratio = 1.0 - (idle - idle_before) / (total - total_before)
         self._previous = (total, idle)
-        return CpuUsage(_clamp(ratio), cpus, None)
+        return _clamp(ratio)
 
 
 def _clamp(ratio: float | None) -> float | None:
@@ -71,12 +83,25 @@ def read_memory(cgroup: CgroupReading, ps: ModuleType | Any = psutil) -> MemoryU
     return MemoryUsage(memory.total - memory.available, memory.total, None)
 
 
+def read_swap(ps: ModuleType | Any = psutil) -> SwapUsage:
+    swap = ps.swap_memory()
+    return SwapUsage(swap.used, swap.total)
+
+
+def read_disk_io(ps: ModuleType | Any = psutil) -> DiskIo:
+    """All disks since boot; zero where the kernel reports none (some containers)."""
+    counters = ps.disk_io_counters()
+    return DiskIo(counters.read_bytes, counters.write_bytes) if counters else DiskIo(0, 0)
+
+
 def read_network(
     config: NetworkConfig, ps: ModuleType | Any = psutil
 ) -> dict[str, NetworkCounters]:
     exclude = re.compile(config.devices_exclude)
     return {
-        name: NetworkCounters(counters.bytes_recv, counters.bytes_sent)
+        name: NetworkCounters(
+            counters.bytes_recv, counters.bytes_sent, counters.packets_recv, counters.packets_sent
+        )
         for name, counters in sorted(ps.net_io_counters(pernic=True).items())
         if not exclude.search(name)
     }

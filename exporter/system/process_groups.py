@@ -19,12 +19,22 @@ from typing import Any
 import psutil
 
 from exporter.config import ProcessGroup
-from exporter.system.snapshot import GroupUsage
+from exporter.system.snapshot import GroupUsage, ProcessScan, ProcessUsage
 
 MATCH_ATTRS = ["name", "cmdline"]
 USAGE_ATTRS = ["status", "cpu_times", "memory_info", "num_threads", "num_fds"]
 
 ProcessKey = tuple[int, float]
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """A matched process of this pass, before the pass's elapsed time is known."""
+
+    pid: int
+    name: str
+    cpu_delta_seconds: float | None
+    resident_bytes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +64,7 @@ class ProcessGroupScanner:
         groups: tuple[ProcessGroup, ...],
         ps: ModuleType | Any = psutil,
         own_pid: int | None = None,
+        max_listed: int = 50,
     ) -> None:
         self._matchers = [
             _Matcher(
@@ -65,29 +76,31 @@ class ProcessGroupScanner:
         ]
         self._ps = ps
         self._own_pid = os.getpid() if own_pid is None else own_pid
-        self._group_of: dict[ProcessKey, str | None] = {}
+        self._max_listed = max_listed
+        self._match_of: dict[ProcessKey, tuple[str, str] | None] = {}
+        """(group, name) of each process seen, None outside every group."""
         self._previous_cpu: dict[ProcessKey, tuple[float, float]] = {}
         self._cpu_totals = {m.name: {"user": 0.0, "system": 0.0} for m in self._matchers}
         self._last_scan: float | None = None
         self.skipped: Counter[str] = Counter()
         """Processes left out since start, by reason: vanished, zombie, access_denied."""
 
-    def _group(self, process: Any, key: ProcessKey) -> str | None:
-        """The process's group, matched on first sight only: name and command line are the
-        expensive reads, and a process keeps its group for life."""
-        if key not in self._group_of:
+    def _match(self, process: Any, key: ProcessKey) -> tuple[str, str] | None:
+        """The process's group and name, matched on first sight only: name and command line
+        are the expensive reads, and a process keeps its group for life."""
+        if key not in self._match_of:
             info = process.as_dict(MATCH_ATTRS, ad_value=None)
             cmdline = " ".join(info["cmdline"] or ())
             name = info["name"] or ""
-            self._group_of[key] = next(
-                (m.name for m in self._matchers if m.matches(name, cmdline)), None
-            )
-        return self._group_of[key]
+            group = next((m.name for m in self._matchers if m.matches(name, cmdline)), None)
+            self._match_of[key] = None if group is None else (group, name)
+        return self._match_of[key]
 
-    def scan(self, now: float, cpus: float) -> dict[str, GroupUsage]:
+    def scan(self, now: float, cpus: float) -> ProcessScan:
         totals = {matcher.name: _GroupTotals() for matcher in self._matchers}
         current_cpu: dict[ProcessKey, tuple[float, float]] = {}
         seen: set[ProcessKey] = set()
+        matched: list[_Seen] = []
         for pid in self._ps.pids():
             if pid == self._own_pid:
                 continue
@@ -95,8 +108,8 @@ class ProcessGroupScanner:
                 process = self._ps.Process(pid)
                 key = (pid, process.create_time())
                 seen.add(key)
-                group = self._group(process, key)
-                if group is None:
+                match = self._match(process, key)
+                if match is None:
                     continue
                 with process.oneshot():
                     usage = process.as_dict(USAGE_ATTRS, ad_value=None)
@@ -108,12 +121,25 @@ class ProcessGroupScanner:
                 continue
             if any(value is None for value in usage.values()):
                 self.skipped["access_denied"] += 1
-            self._add(group, totals[group], key, usage, current_cpu)
-        self._group_of = {key: g for key, g in self._group_of.items() if key in seen}
+            group, name = match
+            resident = usage["memory_info"].rss if usage["memory_info"] is not None else 0
+            cpu_delta = self._add(group, totals[group], key, usage, current_cpu)
+            matched.append(_Seen(pid, name, cpu_delta, resident))
+        self._match_of = {key: m for key, m in self._match_of.items() if key in seen}
         self._previous_cpu = current_cpu
         elapsed = None if self._last_scan is None else now - self._last_scan
         self._last_scan = now
-        return {name: self._usage(name, total, elapsed, cpus) for name, total in totals.items()}
+        listed = sorted(matched, key=lambda p: p.resident_bytes, reverse=True)[: self._max_listed]
+        return ProcessScan(
+            groups={
+                name: self._usage(name, total, elapsed, cpus) for name, total in totals.items()
+            },
+            processes=tuple(
+                _listed(process, elapsed) for process in sorted(listed, key=lambda p: p.pid)
+            ),
+            unlisted=len(matched) - len(listed),
+            cpu_percent=_cpu_percent(sum(p.cpu_delta_seconds or 0.0 for p in matched), elapsed),
+        )
 
     def _add(
         self,
@@ -122,7 +148,9 @@ class ProcessGroupScanner:
         key: ProcessKey,
         usage: dict[str, Any],
         current_cpu: dict[ProcessKey, tuple[float, float]],
-    ) -> None:
+    ) -> float | None:
+        """Adds the process to its group's totals; its CPU seconds since the previous pass
+        (None on first sight or when unreadable)."""
         total.processes += 1
         if usage["memory_info"] is not None:
             total.resident_bytes += usage["memory_info"].rss
@@ -130,15 +158,18 @@ class ProcessGroupScanner:
         total.open_fds += usage["num_fds"] or 0
         times = usage["cpu_times"]
         if times is None:
-            return
+            return None
         user_before, system_before = self._previous_cpu.get(key, (0.0, 0.0))
         user_delta = max(0.0, times.user - user_before)
         system_delta = max(0.0, times.system - system_before)
         self._cpu_totals[group]["user"] += user_delta
         self._cpu_totals[group]["system"] += system_delta
-        if key in self._previous_cpu:
-            total.cpu_delta_seconds += user_delta + system_delta
+        seen_before = key in self._previous_cpu
         current_cpu[key] = (times.user, times.system)
+        if not seen_before:
+            return None
+        total.cpu_delta_seconds += user_delta + system_delta
+        return user_delta + system_delta
 
     def _usage(
         self, name: str, total: _GroupTotals, elapsed: float | None, cpus: float
@@ -155,3 +186,19 @@ class ProcessGroupScanner:
             threads=total.threads,
             open_fds=total.open_fds,
         )
+
+
+def _cpu_percent(cpu_seconds: float | None, elapsed: float | None) -> float:
+    """psutil's per-process percent: of one CPU, 0.0 until a delta exists."""
+    if cpu_seconds is None or not elapsed:
+        return 0.0
+    return round(100.0 * cpu_seconds / elapsed, 2)
+
+
+def _listed(process: _Seen, elapsed: float | None) -> ProcessUsage:
+    return ProcessUsage(
+        process.pid,
+        process.name,
+        _cpu_percent(process.cpu_delta_seconds, elapsed),
+        process.resident_bytes,
+    )

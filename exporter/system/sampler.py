@@ -24,9 +24,16 @@ from exporter.config import Config
 from exporter.log_once import LogOnce
 from exporter.system.cgroup import NO_CGROUP, CgroupReader
 from exporter.system.filesystems import NO_FILESYSTEMS, FilesystemReader
-from exporter.system.host import CpuReader, read_load, read_memory, read_network
+from exporter.system.host import (
+    CpuReader,
+    read_disk_io,
+    read_load,
+    read_memory,
+    read_network,
+    read_swap,
+)
 from exporter.system.process_groups import ProcessGroupScanner
-from exporter.system.snapshot import CollectorResult, Snapshot
+from exporter.system.snapshot import NO_PROCESSES, CollectorResult, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +58,9 @@ class Sampler:
         self._clock = clock
         self._cpu = CpuReader(ps)
         self._filesystems = FilesystemReader(config.filesystem, ps)
-        self._groups = ProcessGroupScanner(config.process_groups, ps, own_pid)
+        self._groups = ProcessGroupScanner(
+            config.process_groups, ps, own_pid, config.max_listed_processes
+        )
         self._history: deque[Snapshot] = deque(maxlen=config.resource_history_samples)
         self._timestamps: deque[float] = deque(maxlen=config.resource_history_samples)
         """The passes' timestamps, bisected without a Python call per step."""
@@ -129,14 +138,17 @@ class Sampler:
             timestamp=now,
             cpu=cpu,
             memory=self._piece("memory", results, lambda: read_memory(cgroup, self._ps)),
+            swap=self._piece("swap", results, lambda: read_swap(self._ps)),
             load=self._piece("load", results, read_load),
             disks=filesystems.usage,
             unreadable_disks=filesystems.unreadable,
+            disk_io=self._piece("disk_io", results, lambda: read_disk_io(self._ps)),
             network=self._piece(
                 "network", results, lambda: read_network(self._config.network, self._ps)
             )
             or {},
-            groups=self._piece("processes", results, lambda: self._groups.scan(now, cpus)) or {},
+            processes=self._piece("processes", results, lambda: self._groups.scan(now, cpus))
+            or NO_PROCESSES,
             collectors=results,
         )
 

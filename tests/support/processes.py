@@ -12,7 +12,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,25 @@ def run_demo(
         str(seed),
         timeout=timeout,
     )
+
+
+@contextmanager
+def memory_holder(marker: str, mebibytes: int) -> Iterator[subprocess.Popen]:
+    """A child process holding ``mebibytes`` of resident memory, ``marker`` on its command
+    line for a process group to match; killed on exit."""
+    code = (
+        f"import sys, time; data = bytearray({mebibytes} << 20); "
+        "print('ready', flush=True); time.sleep(300)"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code, marker], stdout=subprocess.PIPE)
+    try:
+        assert process.stdout is not None and process.stdout.readline() == b"ready\n"
+        yield process
+    finally:
+        process.kill()
+        process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def yaml_file(path: Path, content: dict[str, Any]) -> Path:
