@@ -5,7 +5,8 @@
 #    chromium and chromium-driver (the status page in a real browser), podman, runc,
 #    catatonit and mmdebstrap (the image, the compose stack and the pod, run for real),
 #    pipx (the documented pipx install), git (the install from a repository URL)
-#  - this project, its client and the test extras, into ./.venv (scripts/venv.sh)
+#  - this project, its client and the test extras (the OpenTelemetry SDK and OTLP
+#    exporters among them), into ./.venv (scripts/venv.sh)
 #  - ruff (lint and format check), mypy, then pytest; extra arguments go to pytest:
 #    ./run-tests.sh -m "not e2e" runs the unit tests alone
 set -euo pipefail
@@ -28,7 +29,7 @@ if ((${#missing[@]})); then
   apt_install "${missing[@]}"
 fi
 
-ensure_venv -e './client[aio]' -e '.[test]'
+ensure_venv -e './client[aio]' -e '.[test,traces-test]'
 export PATH="$PWD/.venv/bin:$PATH"
 
 ruff check exporter client tests scripts

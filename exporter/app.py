@@ -20,11 +20,16 @@ from exporter.jsonapi import (
     workflow_routes,
 )
 from exporter.jsonapi.workflow_usage import WorkflowResourceUsage
+from exporter.log_once import LogOnce
 from exporter.statuspage import routes as status_routes
 from exporter.statuspage.data import StatusCache
 from exporter.statuspage.routes import STATUS_CACHE
 from exporter.system.collector import SystemCollector
 from exporter.system.sampler import Sampler
+from exporter.traces import routes as trace_routes
+from exporter.traces.routes import REFUSALS_LOG as OTLP_REFUSALS_LOG
+from exporter.traces.routes import SPAN_STORE
+from exporter.traces.span_store import SpanStore
 from exporter.web import landing, scrape
 from exporter.web.auth import basic_auth_middleware
 from exporter.web.concurrency import ConcurrencyLimit
@@ -59,18 +64,22 @@ def expiry_sweep_interval(config: Config) -> float:
     return min(config.workflow_ttl / 4, MAX_EXPIRY_SWEEP_SECONDS)
 
 
-async def _expire_workflows(tracker: WorkflowTracker, interval: float) -> None:
+async def _every(interval: float, sweep: Callable[[], None]) -> None:
     while True:
         await asyncio.sleep(interval)
-        tracker.expire()
+        sweep()
 
 
 async def _background_tasks(app: web.Application) -> AsyncIterator[None]:
-    """The sampler and the expiry sweep run for the application's lifetime."""
+    """The sampler and the expiry sweeps run for the application's lifetime."""
+    config = app[CONFIG]
     tasks = [
         asyncio.create_task(app[SAMPLER].run()),
-        asyncio.create_task(_expire_workflows(app[TRACKER], expiry_sweep_interval(app[CONFIG]))),
+        asyncio.create_task(_every(expiry_sweep_interval(config), app[TRACKER].expire)),
     ]
+    if SPAN_STORE in app:
+        interval = min(config.otlp.series_expiry / 4, MAX_EXPIRY_SWEEP_SECONDS)
+        tasks.append(asyncio.create_task(_every(interval, app[SPAN_STORE].expire)))
     yield
     for task in tasks:
         task.cancel()
@@ -137,6 +146,10 @@ def create_app(
         app[INGEST_TOKEN] = token
     app.router.add_get("/metrics", scrape.metrics)
     app.router.add_post("/api/v1/events", post_events)
+    if config.otlp.enabled:
+        app[SPAN_STORE] = SpanStore(config.otlp, registry, clock)
+        app[OTLP_REFUSALS_LOG] = LogOnce(logging.getLogger(trace_routes.__name__))
+        app.router.add_post("/v1/traces", trace_routes.post_traces)
     for module in (
         landing,
         workflow_routes,

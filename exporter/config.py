@@ -9,75 +9,26 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
+
+from exporter.config_types import (
+    BucketList,
+    ConfigError,
+    DurationSeconds,
+    Pattern,
+    Ratio,
+    Section,
+    decode_hook,
+)
+from exporter.traces.settings import OtlpConfig
 
 DEFAULT_PORT = 9471
 DEFAULT_LISTEN_ADDRESS = f"127.0.0.1:{DEFAULT_PORT}"
 
 
-class ConfigError(ValueError):
-    """A configuration that cannot be used; the message names the key."""
-
-
-class DurationSeconds(float):
-    """A duration in seconds; YAML may give a number or a Prometheus duration like ``1h30m``."""
-
-
-_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
-
-
-def parse_duration(value: object) -> DurationSeconds:
-    """Parse a number of seconds or a Prometheus duration string; must be positive."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a duration, got {value!r}")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and value and _DURATION_PART.sub("", value) == "":
-        seconds = sum(
-            float(number) * _DURATION_UNITS[unit] for number, unit in _DURATION_PART.findall(value)
-        )
-    else:
-        raise ValueError(f"expected a duration like 30s, 5m or 1h, got {value!r}")
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise ValueError(f"a duration must be positive and finite, got {value!r}")
-    return DurationSeconds(seconds)
-
-
-def _decode_hook(type_: type, value: Any) -> Any:
-    if type_ is DurationSeconds:
-        return parse_duration(value)
-    if type_ is Pattern:
-        return _regex(value)
-    raise NotImplementedError(type_)
-
-
-class Pattern(str):
-    """A regular expression, compiled once at load so a bad one fails at start."""
-
-
-def _regex(value: object) -> Pattern:
-    if not isinstance(value, str):
-        raise ValueError(f"expected a regular expression, got {value!r}")
-    try:
-        re.compile(value)
-    except re.error as error:
-        raise ValueError(f"invalid regular expression {value!r}: {error}") from None
-    return Pattern(value)
-
-
-BucketList = Annotated[
-    tuple[Annotated[float, msgspec.Meta(gt=0)], ...], msgspec.Meta(min_length=1, max_length=64)
-]
-
-
-class _Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """Base of every config section: immutable, unknown keys rejected."""
-
-
-class WebConfig(_Section, frozen=True):
+class WebConfig(Section, frozen=True):
     listen_address: str = DEFAULT_LISTEN_ADDRESS
     config_file: str | None = None
     """TLS and basic auth, in the exporter-toolkit web config format."""
@@ -93,12 +44,12 @@ class WebConfig(_Section, frozen=True):
     """Open connections; at the cap the oldest that has not sent a request is closed."""
 
 
-class UserMessageConfig(_Section, frozen=True):
+class UserMessageConfig(Section, frozen=True):
     enabled: bool = True
     max_length: Annotated[int, msgspec.Meta(ge=0, le=100_000)] = 200
 
 
-class BucketsConfig(_Section, frozen=True):
+class BucketsConfig(Section, frozen=True):
     workflow_duration_seconds: BucketList = msgspec.field(
         default=(1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
     )
@@ -110,12 +61,11 @@ class BucketsConfig(_Section, frozen=True):
     )
 
 
-Ratio = Annotated[float, msgspec.Meta(gt=0, le=1)]
 WARNING_SHARE_OF_CRITICAL = 0.8
 """The original AutoBot warned at 80 % of each critical threshold."""
 
 
-class Threshold(_Section, frozen=True):
+class Threshold(Section, frozen=True):
     """Levels for one resource as ratios 0..1; a value strictly above a level reaches it."""
 
     critical: Ratio
@@ -130,13 +80,13 @@ class Threshold(_Section, frozen=True):
             raise ConfigError("warning must be below critical")
 
 
-class ThresholdsConfig(_Section, frozen=True):
+class ThresholdsConfig(Section, frozen=True):
     cpu: Threshold = Threshold(critical=0.80)
     memory: Threshold = Threshold(critical=0.85)
     disk: Threshold = Threshold(critical=0.90)
 
 
-class FilesystemConfig(_Section, frozen=True):
+class FilesystemConfig(Section, frozen=True):
     """Which mounts the disk families report (node_exporter's default exclusions)."""
 
     mount_points_exclude: Pattern = Pattern(
@@ -151,11 +101,11 @@ class FilesystemConfig(_Section, frozen=True):
     """How long one statvfs may take before its mount point is reported unreadable."""
 
 
-class NetworkConfig(_Section, frozen=True):
+class NetworkConfig(Section, frozen=True):
     devices_exclude: Pattern = Pattern("^(lo|veth.*|docker[0-9]+|br-.*)$")
 
 
-class ProcessGroup(_Section, frozen=True):
+class ProcessGroup(Section, frozen=True):
     """Processes whose name matches ``comm`` and whose command line matches ``cmdline``
     (regular expressions, searched; an absent one matches everything)."""
 
@@ -168,7 +118,7 @@ class ProcessGroup(_Section, frozen=True):
             raise ConfigError(f"process group {self.name!r} needs comm or cmdline")
 
 
-class RulesConfig(_Section, frozen=True):
+class RulesConfig(Section, frozen=True):
     """What the rendered alert rules select and where they fire (``autobot-exporter rules``)."""
 
     selector: str = 'job="autobot-exporter"'
@@ -187,7 +137,7 @@ class RulesConfig(_Section, frozen=True):
     alerts then work on the sidecar's data; docs/autobot-stack.md)."""
 
 
-class Config(_Section, frozen=True):
+class Config(Section, frozen=True):
     """Everything the exporter reads at start; see README "Configuration" for each key."""
 
     web: WebConfig = msgspec.field(default_factory=WebConfig)
@@ -221,6 +171,7 @@ class Config(_Section, frozen=True):
     """A Prometheus that scrapes this exporter, asked for /api/metrics/system/history
     windows longer than resource_history; off (None): the ring buffer answers."""
     rules: RulesConfig = msgspec.field(default_factory=RulesConfig)
+    otlp: OtlpConfig = msgspec.field(default_factory=OtlpConfig)
 
     @property
     def resource_history_samples(self) -> int:
@@ -309,7 +260,7 @@ def parse_config(text: str | bytes, source: str = "config") -> Config:
     if not str(text).strip():
         return Config()
     try:
-        return msgspec.yaml.decode(text, type=Config, dec_hook=_decode_hook)
+        return msgspec.yaml.decode(text, type=Config, dec_hook=decode_hook)
     except msgspec.ValidationError as error:
         raise ConfigError(f"{source}: {readable_error(error)}") from None
     except msgspec.DecodeError as error:

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from exporter.config import parse_duration
+from exporter.config_types import parse_duration
 from exporter.jsonapi.context import window_snapshots
 from exporter.units import iso_time, to_percent
 from exporter.web.errors import QueryError

@@ -8,6 +8,7 @@ accepted a truncated gzip body, and read an unknown encoding as plain. The bound
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 
 from aiohttp import hdrs, web
@@ -126,3 +127,20 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     except RequestPayloadError as error:
         raise BodyRefused(400, "malformed", f"body framing is broken: {error}") from None
     return decoded.finish()
+
+
+async def request_body(request: web.Request, limit: int, timeout: float) -> bytes:
+    """The decoded body, or BodyRefused: 413 past ``limit``, 408 when it does not arrive
+    within ``timeout`` seconds (a stalled client would otherwise hold its slot for ever)."""
+    body = buffered_body(request, limit)
+    if body is not None:
+        return body
+    try:
+        async with asyncio.timeout(timeout):
+            return await read_body(request, limit)
+    except TimeoutError:
+        raise BodyRefused(
+            408,
+            "read_timeout",
+            f"the body did not arrive within ingest_read_timeout ({timeout:g}s)",
+        ) from None

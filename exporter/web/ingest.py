@@ -22,7 +22,7 @@ from aiohttp import hdrs, web
 
 from exporter.log_once import LogOnce
 from exporter.web.auth import unauthorized
-from exporter.web.body import BodyRefused, buffered_body, read_body
+from exporter.web.body import BodyRefused, request_body
 from exporter.web.errors import json_error
 from exporter.web.keys import (
     APPLY_LOCK,
@@ -114,23 +114,10 @@ def _gatekeep(request: web.Request, content_type: str) -> web.Response | None:
 
 
 async def _read_body(request: web.Request) -> bytes | web.Response:
-    """The body, or the reply refusing it: 413 past max_body_bytes, 408 when it does not
-    arrive within ingest_read_timeout (a stalled client would otherwise hold its slot for
-    ever)."""
+    """The body, or the reply refusing it (web/body.py)."""
     config = request.app[CONFIG]
     try:
-        body = buffered_body(request, config.max_body_bytes)
-        if body is not None:
-            return body
-        async with asyncio.timeout(config.ingest_read_timeout):
-            return await read_body(request, config.max_body_bytes)
-    except TimeoutError:
-        return _refuse(
-            request,
-            408,
-            "read_timeout",
-            f"the body did not arrive within ingest_read_timeout ({config.ingest_read_timeout:g}s)",
-        )
+        return await request_body(request, config.max_body_bytes, config.ingest_read_timeout)
     except BodyRefused as refused:
         return _refuse(request, refused.status, refused.reason, refused.message)
 

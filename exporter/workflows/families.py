@@ -54,18 +54,41 @@ class HistogramValue:
     def __init__(self, bounds: tuple[float, ...]) -> None:
         self.bounds = bounds
         """Upper bounds, ascending, without +Inf (its count is the last slot)."""
-        self.counts = [0] * (len(bounds) + 1)
+        self.counts: list[float] = [0] * (len(bounds) + 1)
         self.sum = 0.0
-        self.exemplars: list[tuple[str, float, float] | None] = [None] * (len(bounds) + 1)
+        self.exemplars: list[Exemplar | None] = [None] * (len(bounds) + 1)
 
-    def observe(self, value: float, exemplar: str | None = None, timestamp: float = 0.0) -> None:
-        """Count ``value`` in the first bucket whose bound is >= it; ``exemplar`` (a
-        workflow id, validated by the event schema) becomes that bucket's newest exemplar."""
+    def observe(
+        self,
+        value: float,
+        exemplar: dict[str, str] | None = None,
+        timestamp: float = 0.0,
+        weight: float = 1.0,
+    ) -> None:
+        """Count ``value`` ``weight`` times in the first bucket whose bound is >= it;
+        ``exemplar`` (labels within OpenMetrics' 128-character budget, checked by whoever
+        takes them in) becomes that bucket's newest exemplar."""
         index = bisect_left(self.bounds, value)
-        self.counts[index] += 1
-        self.sum += value
+        self.counts[index] += weight
+        self.sum += value * weight
         if exemplar is not None:
-            self.exemplars[index] = (exemplar, value, timestamp)
+            self.exemplars[index] = Exemplar(exemplar, value, timestamp)
+
+    def buckets(self, le: Sequence[str]) -> list[tuple[Any, ...]]:
+        """Cumulative ``(le, count[, exemplar])`` rows, as HistogramMetricFamily takes them."""
+        counts = self.counts.copy()  # one step: the loop may be observing meanwhile
+        exemplars = self.exemplars.copy()
+        cumulative = 0.0
+        rows: list[tuple[Any, ...]] = []
+        for bound, count, exemplar in zip(le, counts, exemplars, strict=True):
+            cumulative += count
+            rows.append((bound, cumulative) if exemplar is None else (bound, cumulative, exemplar))
+        return rows
+
+
+def le_labels(bounds: Sequence[float]) -> list[str]:
+    """The ``le`` values of these bounds and +Inf, as client_python writes them."""
+    return [*(floatToGoString(b) for b in bounds), "+Inf"]
 
 
 ValueT = TypeVar("ValueT", CounterValue, GaugeValue, HistogramValue)
@@ -150,12 +173,10 @@ class HistogramFamily(Family[HistogramValue]):
         labelnames: Sequence[str],
         *,
         buckets: Sequence[float],
-        exemplar_label: str = "",
         registry: CollectorRegistry | None = None,
     ) -> None:
         self._bounds = tuple(float(b) for b in buckets if b != INF)
-        self._le = [*(floatToGoString(b) for b in self._bounds), "+Inf"]
-        self._exemplar_label = exemplar_label
+        self._le = le_labels(self._bounds)
         super().__init__(name, documentation, labelnames, registry)
 
     def _new_child(self) -> HistogramValue:
@@ -166,21 +187,4 @@ class HistogramFamily(Family[HistogramValue]):
 
     def _add(self, family: Metric, values: list[str], child: HistogramValue) -> None:
         assert isinstance(family, HistogramMetricFamily)
-        counts = child.counts.copy()  # one step: the loop may be observing meanwhile
-        exemplars = child.exemplars.copy()
-        cumulative = 0
-        buckets: list[tuple[Any, ...]] = []
-        for le, count, exemplar in zip(self._le, counts, exemplars, strict=True):
-            cumulative += count
-            if exemplar is None:
-                buckets.append((le, cumulative))
-            else:
-                label_value, value, timestamp = exemplar
-                buckets.append(
-                    (
-                        le,
-                        cumulative,
-                        Exemplar({self._exemplar_label: label_value}, value, timestamp),
-                    )
-                )
-        family.add_metric(values, buckets, child.sum)
+        family.add_metric(values, child.buckets(self._le), child.sum)

@@ -117,7 +117,6 @@ class WorkflowMetrics:
                 "Wall time from workflow start to finish; exemplars carry the workflow_id.",
                 ["complexity", "status"],
                 buckets=buckets.workflow_duration_seconds,
-                exemplar_label=EXEMPLAR_LABEL,
                 registry=registry,
             )
         )
@@ -135,7 +134,6 @@ class WorkflowMetrics:
                 "Duration of one agent step; exemplars carry the workflow_id.",
                 ["agent", "status"],
                 buckets=buckets.step_duration_seconds,
-                exemplar_label=EXEMPLAR_LABEL,
                 registry=registry,
             ),
             per_row=get_args(StepStatus),

@@ -42,6 +42,7 @@ from exporter.workflows.history import History, HistorySnapshot
 from exporter.workflows.labels import LabelValueLimiter
 from exporter.workflows.metrics import (
     ABANDONED,
+    EXEMPLAR_LABEL,
     ExpiryReason,
     SelfMetrics,
     WorkflowMetrics,
@@ -338,7 +339,7 @@ class WorkflowTracker:
         agent_label = self._agent(agent)
         if duration is not None:
             self._metrics.step_duration(agent_label, "success" if success else "failure").observe(
-                duration, workflow_id, now
+                duration, {EXEMPLAR_LABEL: workflow_id}, now
             )
         if not success:
             error_label = self._error_type(error_type or UNKNOWN)
@@ -471,7 +472,7 @@ class WorkflowTracker:
         if record.start_ts is not None:
             duration = max(0.0, end_ts - record.start_ts)
             self._metrics.workflow_duration(record.complexity_label, status).observe(
-                duration, record.workflow_id, self._clock()
+                duration, {EXEMPLAR_LABEL: record.workflow_id}, self._clock()
             )
             if self._resource_usage is not None:
                 record.progress.sampled_usage = self._resource_usage(record.start_ts, end_ts)

@@ -1,0 +1,1 @@
+"""OTLP/HTTP trace ingest and the span metrics made from it."""
