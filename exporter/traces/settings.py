@@ -172,7 +172,7 @@ class OtlpConfig(Section, frozen=True):
     max_series_per_family: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 10_000
     """Series each span-metric family holds; spans of further label sets go to its
     ``otel_metric_overflow="true"`` series."""
-    max_label_value_length: Annotated[int, msgspec.Meta(ge=1, le=4096)] = 128
+    max_label_value_length: Annotated[int, msgspec.Meta(ge=32, le=4096)] = 128
     """Characters kept of a span-metric label value (a span name, a route, ...)."""
     series_expiry: DurationSeconds = DurationSeconds(1800.0)
     """A series no span has updated for this long is dropped."""
