@@ -3,7 +3,9 @@
 # client/pyproject.toml allow. CI runs it after ./run-tests.sh, which has installed the
 # Debian packages and made sure venv works.
 #  1. ./.venv-lowest: server and client, each package at the higher of their floors; the
-#     unit tests (pytest -m "not e2e").
+#     unit tests (pytest -m "not e2e"). The trace tests that send through the OpenTelemetry
+#     SDK (tests/test_traces_*.py, all end to end) need the traces-test extra, whose pins
+#     would lift opentelemetry-proto off its floor: they are left out here.
 #  2. ./.venv-lowest-client: the client alone at its own floors; scripts/client_floor_check.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +17,8 @@ pip_install .venv-lowest packaging
 .venv-lowest/bin/python scripts/lowest_versions.py >.venv-lowest/constraints.txt
 echo "lowest allowed versions (server and client):" $(cat .venv-lowest/constraints.txt)
 pip_install .venv-lowest -c .venv-lowest/constraints.txt -e './client[aio]' -e '.[test]'
-PATH="$PWD/.venv-lowest/bin:$PATH" .venv-lowest/bin/python -m pytest -m "not e2e" -q -p no:cacheprovider
+PATH="$PWD/.venv-lowest/bin:$PATH" .venv-lowest/bin/python -m pytest -m "not e2e" -q -p no:cacheprovider \
+  --ignore-glob='tests/test_traces_*'
 
 [ -x .venv-lowest-client/bin/python ] || $python -m venv .venv-lowest-client
 .venv-lowest/bin/python scripts/lowest_versions.py --client >.venv-lowest-client/constraints.txt
