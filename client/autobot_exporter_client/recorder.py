@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from autobot_exporter_client.core import ClientSettings, DeliveryStats, EventBuffer
 from autobot_exporter_client.reads import ExporterReads
 from autobot_exporter_client.stats import WorkflowExecutionStats, WorkflowStatsBook
+from autobot_exporter_client.tracing import current_trace_id
 
 log = logging.getLogger("autobot_exporter_client")
 
@@ -151,6 +152,7 @@ class EventRecorder(ExporterReads):
             step_id=str(step_id),
             success=bool(success),
             error_type=_error_type(error) if not success else None,
+            trace_id=current_trace_id(),
         )
 
     @_never_raises
@@ -166,7 +168,9 @@ class EventRecorder(ExporterReads):
         """The workflow's final statistics as the original returned them, from the calls
         this client saw; None for a workflow it did not see start."""
         now = time.time()
-        self._record("workflow_finished", workflow_id, now, status=final_status)
+        self._record(
+            "workflow_finished", workflow_id, now, status=final_status, trace_id=current_trace_id()
+        )
         return self._book.finished(str(workflow_id), str(final_status), now)
 
     @_never_raises

@@ -31,6 +31,10 @@ CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
 label values): Prometheus' OpenMetrics parser rejects a whole scrape over one NUL there.
 JSON can carry them only escaped, so a body without a backslash holds none."""
 
+TraceId = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{32}$")]
+"""The W3C trace id of the span current when AutoBot recorded the event (the client sets
+it when OpenTelemetry runs in AutoBot's process): an exemplar label beside workflow_id."""
+
 Seconds = Annotated[float, msgspec.Meta(ge=0, le=MAX_SECONDS)]
 Timestamp = Annotated[float, msgspec.Meta(gt=0, le=1e11)]
 
@@ -63,6 +67,7 @@ class StepFinished(Event, tag="step_finished", frozen=True, gc=False):
     agent: Name | None = None
     error_type: Name | None = None
     duration_seconds: Seconds | None = None
+    trace_id: TraceId | None = None
 
 
 class ApprovalRequested(Event, tag="approval_requested", frozen=True, gc=False):
@@ -84,6 +89,7 @@ WorkflowStatus = Literal["completed", "failed", "cancelled", "timeout"]
 
 class WorkflowFinished(Event, tag="workflow_finished", frozen=True, gc=False):
     status: WorkflowStatus
+    trace_id: TraceId | None = None
 
 
 AnyEvent = (

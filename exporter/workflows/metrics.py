@@ -28,6 +28,22 @@ from exporter.workflows.families import (
 disable_created_metrics()
 
 EXEMPLAR_LABEL = "workflow_id"
+TRACE_ID_LABEL = "trace_id"
+EXEMPLAR_BUDGET = 128
+"""OpenMetrics: an exemplar's label names and values together, in characters."""
+
+
+def exemplar(workflow_id: str, trace_id: str | None) -> dict[str, str]:
+    """The workflow id, and the trace id when the event carried one; a workflow id too
+    long to fit beside the trace id within the budget gives way to it (the trace leads
+    to the workflow, the other way round it would not)."""
+    if trace_id is None:
+        return {EXEMPLAR_LABEL: workflow_id}
+    both = {TRACE_ID_LABEL: trace_id, EXEMPLAR_LABEL: workflow_id}
+    if sum(len(name) + len(value) for name, value in both.items()) > EXEMPLAR_BUDGET:
+        return {TRACE_ID_LABEL: trace_id}
+    return both
+
 
 ValueT = TypeVar("ValueT", CounterValue, GaugeValue, HistogramValue)
 

@@ -39,6 +39,7 @@ class StepEnd(msgspec.Struct, frozen=True, gc=False):
     success: bool
     error_type: str | None
     duration_seconds: float | None
+    trace_id: str | None = None
 
 
 class ApprovalWait(msgspec.Struct, frozen=True, gc=False):
@@ -171,8 +172,8 @@ class ActiveWorkflow:
     user_message: str = ""
     total_steps: int = 0
     agents_involved: tuple[str, ...] = ()
-    early_finish: tuple[float, str] | None = None
-    """(ts, status) of a workflow_finished that arrived before workflow_started."""
+    early_finish: tuple[float, str, str | None] | None = None
+    """(ts, status, trace_id) of a workflow_finished that arrived before workflow_started."""
 
 
 class FinishedWorkflow(msgspec.Struct, frozen=True, kw_only=True, gc=False):

@@ -42,10 +42,10 @@ from exporter.workflows.history import History, HistorySnapshot
 from exporter.workflows.labels import LabelValueLimiter
 from exporter.workflows.metrics import (
     ABANDONED,
-    EXEMPLAR_LABEL,
     ExpiryReason,
     SelfMetrics,
     WorkflowMetrics,
+    exemplar,
 )
 from exporter.workflows.pairing import Half, Key, PairTable
 from exporter.workflows.points import MetricPoints
@@ -242,8 +242,7 @@ class WorkflowTracker:
         self._metrics.workflows_active(record.complexity_label).inc()
         self.metric_points.add(now)
         if record.early_finish is not None:
-            end_ts, status = record.early_finish
-            self._finish(record, end_ts, status)
+            self._finish(record, *record.early_finish)
 
     def _workflow_finished(self, event: WorkflowFinished, ts: float, now: float) -> None:
         if event.workflow_id in self._history:
@@ -253,9 +252,9 @@ class WorkflowTracker:
         if record.early_finish is not None:
             self._out_of_order("workflow_finished")
         elif record.started:
-            self._finish(record, ts, event.status)
+            self._finish(record, ts, event.status, event.trace_id)
         else:
-            record.early_finish = (ts, event.status)
+            record.early_finish = (ts, event.status, event.trace_id)
 
     def _user_message(self, message: str | None) -> str:
         settings = self._config.user_message
@@ -299,7 +298,14 @@ class WorkflowTracker:
             duration = max(0.0, end.ts - ts)
         agent = ended.agent or event.agent
         self._complete_step(
-            key, agent, duration, ended.success, ended.error_type, now=now, progress=progress
+            key,
+            agent,
+            duration,
+            ended.success,
+            ended.error_type,
+            now=now,
+            progress=progress,
+            trace_id=ended.trace_id,
         )
 
     def _step_finished(self, event: StepFinished, ts: float, now: float) -> None:
@@ -314,11 +320,18 @@ class WorkflowTracker:
         if duration is None and start is not None:
             duration = max(0.0, ts - start.ts)
         if agent is None or duration is None:
-            ended = StepEnd(agent, event.success, event.error_type, duration)
+            ended = StepEnd(agent, event.success, event.error_type, duration, event.trace_id)
             self._steps.put_end(key, Half(ts, now, ended))
             return
         self._complete_step(
-            key, agent, duration, event.success, event.error_type, now=now, progress=progress
+            key,
+            agent,
+            duration,
+            event.success,
+            event.error_type,
+            now=now,
+            progress=progress,
+            trace_id=event.trace_id,
         )
 
     def _complete_step(
@@ -331,6 +344,7 @@ class WorkflowTracker:
         *,
         now: float,
         progress: WorkflowProgress | None = None,
+        trace_id: str | None = None,
     ) -> None:
         """``duration`` None: the step's end arrived without one and its start never came.
         ``progress``: the workflow's, if the caller found it in memory already."""
@@ -339,7 +353,7 @@ class WorkflowTracker:
         agent_label = self._agent(agent)
         if duration is not None:
             self._metrics.step_duration(agent_label, "success" if success else "failure").observe(
-                duration, {EXEMPLAR_LABEL: workflow_id}, now
+                duration, exemplar(workflow_id, trace_id), now
             )
         if not success:
             error_label = self._error_type(error_type or UNKNOWN)
@@ -421,7 +435,13 @@ class WorkflowTracker:
             ended = end.payload
             agent = ended.agent or UNKNOWN
             self._complete_step(
-                key, agent, None, ended.success, ended.error_type, now=end.first_seen
+                key,
+                agent,
+                None,
+                ended.success,
+                ended.error_type,
+                now=end.first_seen,
+                trace_id=ended.trace_id,
             )
         requests, resolutions = self._approvals.drain(deadline)
         self._out_of_order("approval_requested", len(requests))
@@ -447,8 +467,7 @@ class WorkflowTracker:
     def _evict(self, record: ActiveWorkflow, now: float, reason: ExpiryReason) -> None:
         """Finish a record the exporter gives up on (workflow_ttl or capacity)."""
         if record.early_finish is not None:
-            end_ts, status = record.early_finish
-            self._finish(record, end_ts, status)
+            self._finish(record, *record.early_finish)
         elif record.started:
             self._self.workflows_expired(reason).inc()
             self._finish(record, now, ABANDONED)
@@ -457,7 +476,9 @@ class WorkflowTracker:
             del self._active[record.workflow_id]
             record.progress.release()
 
-    def _finish(self, record: ActiveWorkflow, end_ts: float, status: str) -> None:
+    def _finish(
+        self, record: ActiveWorkflow, end_ts: float, status: str, trace_id: str | None = None
+    ) -> None:
         del self._active[record.workflow_id]
         if record.started:
             self._metrics.workflows_active(record.complexity_label).dec()
@@ -472,7 +493,7 @@ class WorkflowTracker:
         if record.start_ts is not None:
             duration = max(0.0, end_ts - record.start_ts)
             self._metrics.workflow_duration(record.complexity_label, status).observe(
-                duration, {EXEMPLAR_LABEL: record.workflow_id}, self._clock()
+                duration, exemplar(record.workflow_id, trace_id), self._clock()
             )
             if self._resource_usage is not None:
                 record.progress.sampled_usage = self._resource_usage(record.start_ts, end_ts)
