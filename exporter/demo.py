@@ -18,6 +18,7 @@ import sys
 import time
 from dataclasses import dataclass
 
+from exporter.demo_spans import SpanQueue
 from exporter.event_sender import EventSender
 
 
@@ -77,8 +78,16 @@ class Clock:
 
 
 async def run_workflow(
-    sender: EventSender, rng: random.Random, number: int, clock: Clock, progress: Progress
+    sender: EventSender,
+    spans: SpanQueue,
+    rng: random.Random,
+    *,
+    number: int,
+    clock: Clock,
+    progress: Progress,
 ) -> None:
+    began = time.time()
+    trace_id = spans.new_trace()
     complexity = rng.choice(tuple(COMPLEXITIES))
     profile = COMPLEXITIES[complexity]
     agents = [rng.choice(profile.agents) for _ in range(rng.randint(*profile.steps))]
@@ -97,11 +106,19 @@ async def run_workflow(
         timing = AGENTS[agent]
         step_id = f"step-{step_number}"
         sender.record("step_started", workflow_id, step_id=step_id, agent=agent)
+        step_began = time.time()
         await clock.wait(rng.uniform(timing.fastest_seconds, timing.slowest_seconds))
         success = rng.random() >= timing.failure_ratio
+        spans.step(trace_id, agent, step_began, success)
         error = {} if success else {"error_type": rng.choice(ERROR_TYPES)}
         sender.record(
-            "step_finished", workflow_id, step_id=step_id, agent=agent, success=success, **error
+            "step_finished",
+            workflow_id,
+            step_id=step_id,
+            agent=agent,
+            success=success,
+            trace_id=trace_id,
+            **error,
         )
         failed = failed or not success
         if step_number == 0 and rng.random() < profile.approval_ratio:
@@ -110,14 +127,18 @@ async def run_workflow(
             outcome = rng.choices(("approved", "denied", "timeout"), (0.8, 0.15, 0.05))[0]
             sender.record("approval_resolved", workflow_id, outcome=outcome)
             if outcome != "approved":
-                sender.record("workflow_finished", workflow_id, status="cancelled")
+                spans.request(trace_id, began, failed=False)
+                sender.record(
+                    "workflow_finished", workflow_id, status="cancelled", trace_id=trace_id
+                )
                 progress.finished += 1
                 return
     if rng.random() < NEVER_FINISH_RATIO:
         progress.abandoned += 1
         return
     status = "failed" if failed else "cancelled" if rng.random() < CANCEL_RATIO else "completed"
-    sender.record("workflow_finished", workflow_id, status=status)
+    spans.request(trace_id, began, failed)
+    sender.record("workflow_finished", workflow_id, status=status, trace_id=trace_id)
     progress.finished += 1
 
 
@@ -160,12 +181,15 @@ async def run_demo(options: DemoOptions) -> Progress:
     clock = Clock(options.speed)
     tasks: set[asyncio.Task] = set()
     began = time.monotonic()
-    async with EventSender(options.url, token=options.token) as sender:
+    spans = SpanQueue(rng)
+    async with EventSender(options.url, token=options.token, spans=spans) as sender:
         reporter = asyncio.create_task(_report_every_second(progress, sender))
         deadline = began + options.duration if options.duration > 0 else math.inf
         number = 0
         while (now := time.monotonic()) < deadline:
-            task = asyncio.create_task(run_workflow(sender, rng, number, clock, progress))
+            task = asyncio.create_task(
+                run_workflow(sender, spans, rng, number=number, clock=clock, progress=progress)
+            )
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             number += 1

@@ -1,6 +1,6 @@
 """A small batched sender of ingest events, for the demo: events wait in a list and leave
 as one JSON array every ``interval``, each with a unique ``event_id`` so that a resend
-after a lost reply counts once.
+after a lost reply counts once; the queued demo spans leave with them, to ``/v1/traces``.
 
 It uses only what the server installs (aiohttp's client), so ``autobot-exporter demo``
 works on a plain ``pip install .``; AutoBot itself uses the client distribution
@@ -20,6 +20,8 @@ from typing import Any
 
 import aiohttp
 
+from exporter.demo_spans import TRACES_PATH, SpanQueue
+
 EVENTS_PATH = "/api/v1/events"
 ATTEMPTS = 3
 """Tries per batch: a refused connection (the exporter restarting) is retried twice."""
@@ -29,14 +31,23 @@ ATTEMPTS = 3
 class SendStats:
     delivered: int = 0
     dropped: int = 0
+    span_requests_failed: int = 0
 
 
 class EventSender:
     """``record`` queues an event; a background task posts the queue every ``interval``, and
     once more when the sender closes."""
 
-    def __init__(self, url: str, token: str | None = None, interval: float = 0.25) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        interval: float = 0.25,
+        spans: SpanQueue | None = None,
+    ) -> None:
         self._url = url.rstrip("/") + EVENTS_PATH
+        self._traces_url = url.rstrip("/") + TRACES_PATH
+        self._spans = spans
         self._headers = {"Content-Type": "application/json"}
         if token:
             self._headers["Authorization"] = f"Bearer {token}"
@@ -78,6 +89,7 @@ class EventSender:
 
     async def flush(self) -> None:
         """Post what is queued now."""
+        await self._flush_spans()
         batch, self._queue = self._queue, []
         if not batch:
             return
@@ -96,6 +108,20 @@ class EventSender:
                 pass
             await asyncio.sleep(0.5 * (attempt + 1))
         self.stats.dropped += len(batch)
+
+    async def _flush_spans(self) -> None:
+        """The queued spans, once: a lost span request only thins the span metrics."""
+        body = self._spans.take_request() if self._spans is not None else None
+        if body is None:
+            return
+        assert self._session is not None, "use the sender as an async context manager"
+        headers = {**self._headers, "Content-Type": "application/x-protobuf"}
+        try:
+            async with self._session.post(self._traces_url, data=body, headers=headers) as r:
+                if r.status != 200:
+                    self.stats.span_requests_failed += 1
+        except (aiohttp.ClientError, TimeoutError):
+            self.stats.span_requests_failed += 1
 
     async def _send_periodically(self) -> None:
         while not self._closing.is_set():
