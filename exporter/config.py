@@ -128,6 +128,10 @@ class RulesConfig(Section, frozen=True):
     step_error_ratio: Ratio = 0.25
     """Share of an agent's steps failing that alerts."""
     approval_wait_p95: DurationSeconds = DurationSeconds(1800.0)
+    service_error_ratio: Ratio = 0.05
+    """Share of a traced service's requests (server spans) ending in error that alerts."""
+    service_latency_p95: DurationSeconds = DurationSeconds(5.0)
+    """95th percentile of a traced service's request duration that alerts."""
     stuck_after: DurationSeconds = DurationSeconds(3600.0)
     """Workflows active while none finished for this long are stuck."""
     alert_for: dict[str, DurationSeconds] = msgspec.field(default_factory=dict)

@@ -39,10 +39,11 @@ def queries(board: dict) -> list[tuple[str, str]]:
     ]
 
 
-def test_there_are_three_dashboards():
+def test_there_are_four_dashboards():
     assert [path.name for path in FILES] == [
         "autobot-exporter-agents.json",
         "autobot-exporter-system.json",
+        "autobot-exporter-traces.json",
         "autobot-exporter-workflows.json",
     ]
 
@@ -114,6 +115,7 @@ def test_duration_panels_show_exemplars():
     ]
     assert "Duration by complexity (p50 / p95 / p99)" in exemplar_panels
     assert "Step latency p95 by agent" in exemplar_panels
+    assert "Span duration p95 by service" in exemplar_panels
 
 
 def test_threshold_lines_follow_the_config():
@@ -144,9 +146,10 @@ def test_provisioning_files_point_at_the_dashboards():
         (ROOT / "grafana/provisioning/datasources/prometheus.yaml").read_text()
     )["datasources"][0]
     assert datasource["type"] == "prometheus"
-    destination = datasource["jsonData"]["exemplarTraceIdDestinations"][0]
-    assert destination["name"] == "workflow_id"
-    assert destination["url"].endswith("/api/metrics/workflow/$${__value.raw}")
+    workflow, trace = datasource["jsonData"]["exemplarTraceIdDestinations"]
+    assert workflow["name"] == "workflow_id"
+    assert workflow["url"].endswith("/api/metrics/workflow/$${__value.raw}")
+    assert (trace["name"], trace["datasourceUid"]) == ("trace_id", "jaeger")
     provider = yaml.safe_load((ROOT / "grafana/provisioning/dashboards/autobot.yaml").read_text())[
         "providers"
     ][0]
@@ -158,6 +161,7 @@ def substituted(expr: str) -> str:
         expr.replace("$__rate_interval", "1m")
         .replace('"$job"', '"autobot-exporter"')
         .replace('"$instance"', '".+"')
+        .replace('"$service"', '".+"')
     )
 
 

@@ -66,7 +66,7 @@ def test_every_alert_is_unit_tested_firing_and_silent():
 
 def test_every_alert_has_for_severity_summary_and_description():
     alerts = [r for g in rule_groups(SHIPPED_RULES.read_text()) for r in g["rules"] if "alert" in r]
-    assert len(alerts) == len(alert_rules(Config())) == 19
+    assert len(alerts) == len(alert_rules(Config())) == 23
     for alert in alerts:
         assert re.fullmatch(r"AutoBot[A-Z][A-Za-z]+", alert["alert"])
         assert alert["for"]

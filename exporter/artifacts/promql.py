@@ -1,10 +1,23 @@
-"""PromQL building blocks shared by the rule modules."""
+"""PromQL building blocks shared by the rule modules: a recording rule, an alert, selectors."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 RATE_WINDOW = "5m"
+
+
+@dataclass(frozen=True)
+class Alert:
+    name: str
+    expr: str
+    for_seconds: float
+    why_for: str
+    """Why this ``for:``, written above the rule in the rendered file."""
+    severity: str
+    summary: str
+    description: str
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,13 @@ rule file it renders.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import yaml
 
 from exporter.artifacts.compat_rules import compatibility_rules
-from exporter.artifacts.promql import RATE_WINDOW, Recording, Selectors, sum_rate
+from exporter.artifacts.promql import RATE_WINDOW, Alert, Recording, Selectors, sum_rate
+from exporter.artifacts.trace_rules import trace_alerts, trace_recording_rules
 from exporter.config import Config, ConfigError, Threshold
 from exporter.units import percent_text
 
@@ -36,19 +37,6 @@ def prometheus_duration(seconds: float) -> str:
     if milliseconds or not parts:
         parts.append(f"{milliseconds}ms")
     return "".join(parts)
-
-
-@dataclass(frozen=True)
-class Alert:
-    name: str
-    expr: str
-    for_seconds: float
-    why_for: str
-    """Why this ``for:``, written above the rule in the rendered file."""
-    severity: str
-    summary: str
-    description: str
-    labels: dict[str, str] = field(default_factory=dict)
 
 
 def _share(by: str, recorded: str, matcher: str) -> str:
@@ -121,7 +109,7 @@ def recording_rules(config: Config) -> list[Recording]:
                 f"histogram_quantile({quantile}, {approval})",
             )
         )
-    return rules
+    return rules + trace_recording_rules(config)
 
 
 @dataclass(frozen=True)
@@ -326,6 +314,7 @@ def alert_rules(config: Config) -> list[Alert]:
             "System monitoring on {{ $labels.instance }} was stopped through the API: no host "
             "alert can fire. POST /api/metrics/system/monitoring/start resumes it.",
         ),
+        *trace_alerts(config),
     ]
     unknown = set(rules.alert_for) - {alert.name for alert in alerts}
     if unknown:

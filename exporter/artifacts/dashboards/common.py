@@ -46,27 +46,38 @@ def quantile(q: float, metric: str, by: str) -> str:
     return f"histogram_quantile({q}, sum by (le, {by}) ({rate(metric + '_bucket')}))"
 
 
-def variables(builder: dashboard.Dashboard) -> dashboard.Dashboard:
-    """``datasource``, then ``job`` and ``instance`` (multi-select, All = ``.+``)."""
-    builder = builder.with_variable(
-        dashboard.DatasourceVariable("datasource").label("Data source").type("prometheus")
+def query_variable(name: str, label: str, query: str) -> dashboard.QueryVariable:
+    """A multi-select variable of label values, All meaning ``.+``."""
+    return (
+        dashboard.QueryVariable(name)
+        .label(label)
+        .datasource(DATASOURCE)
+        .query(query)
+        .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(model.VariableSort.ALPHABETICAL_ASC)
+        .multi(True)
+        .include_all(True)
+        .all_value(".+")
     )
-    for name, query in (
-        ("job", "label_values(autobot_exporter_build_info, job)"),
-        ("instance", 'label_values(autobot_exporter_build_info{job=~"$job"}, instance)'),
-    ):
-        builder = builder.with_variable(
-            dashboard.QueryVariable(name)
-            .label(name.capitalize())
-            .datasource(DATASOURCE)
-            .query(query)
-            .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED)
-            .sort(model.VariableSort.ALPHABETICAL_ASC)
-            .multi(True)
-            .include_all(True)
-            .all_value(".+")
+
+
+def variables(builder: dashboard.Dashboard) -> dashboard.Dashboard:
+    """``datasource``, then ``job`` and ``instance``."""
+    return (
+        builder.with_variable(
+            dashboard.DatasourceVariable("datasource").label("Data source").type("prometheus")
         )
-    return builder
+        .with_variable(
+            query_variable("job", "Job", "label_values(autobot_exporter_build_info, job)")
+        )
+        .with_variable(
+            query_variable(
+                "instance",
+                "Instance",
+                'label_values(autobot_exporter_build_info{job=~"$job"}, instance)',
+            )
+        )
+    )
 
 
 def new_dashboard(title: str, uid: str, description: str) -> dashboard.Dashboard:
