@@ -66,12 +66,28 @@ def test_every_alert_is_unit_tested_firing_and_silent():
 
 def test_every_alert_has_for_severity_summary_and_description():
     alerts = [r for g in rule_groups(SHIPPED_RULES.read_text()) for r in g["rules"] if "alert" in r]
-    assert len(alerts) == len(alert_rules(Config())) == 23
+    assert len(alerts) == len(alert_rules(Config())) == 24
     for alert in alerts:
         assert re.fullmatch(r"AutoBot[A-Z][A-Za-z]+", alert["alert"])
         assert alert["for"]
         assert alert["labels"]["severity"] in {"critical", "warning"}
         assert alert["annotations"]["summary"] and alert["annotations"]["description"]
+
+
+def test_every_alert_keeps_the_host_and_names_it():
+    """A fleet's series carry cluster and host (docs/fleet.md): every aggregation in a rule
+    keeps them, and every alert about one VM names it in its summary and description."""
+    rules = [r for g in rule_groups(SHIPPED_RULES.read_text()) for r in g["rules"]]
+    for rule in rules:
+        if "autobot-compatibility" in str(rule.get("record", "")):
+            continue
+        for grouping in re.findall(r"\b(?:by|on) \(([^)]*)\)", rule["expr"]):
+            assert {"cluster", "host"} <= {g.strip() for g in grouping.split(",")}, rule["expr"]
+    for rule in rules:
+        if "alert" not in rule or rule["alert"] == "AutoBotExporterNotScraped":
+            continue
+        for text in rule["annotations"].values():
+            assert "$labels.host" in text, (rule["alert"], text)
 
 
 def recorded_names(group_name: str) -> list[str]:

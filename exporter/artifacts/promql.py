@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 RATE_WINDOW = "5m"
+BY_INSTANCE = "cluster, host, job, instance"
+"""What every aggregation keeps: the fleet's labels (docs/fleet.md), then the target's. A
+single sidecar without cluster and host aggregates the same."""
+HOST = "{{ with $labels.host }}{{ . }}{{ else }}{{ $labels.instance }}{{ end }}"
+"""The VM an alert is about: its ``host`` label in a fleet, else the scraped instance."""
 
 
 @dataclass(frozen=True)
@@ -18,6 +23,12 @@ class Alert:
     summary: str
     description: str
     labels: dict[str, str] = field(default_factory=dict)
+    per_host: bool = True
+    """The summary ends naming the host (False: an alert about the whole fleet)."""
+
+    @property
+    def rendered_summary(self) -> str:
+        return f"{self.summary} on {HOST}" if self.per_host else self.summary
 
 
 @dataclass(frozen=True)

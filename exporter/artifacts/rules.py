@@ -16,14 +16,23 @@ from dataclasses import dataclass
 import yaml
 
 from exporter.artifacts.compat_rules import compatibility_rules
-from exporter.artifacts.promql import RATE_WINDOW, Alert, Recording, Selectors, sum_rate
+from exporter.artifacts.promql import (
+    BY_INSTANCE,
+    HOST,
+    RATE_WINDOW,
+    Alert,
+    Recording,
+    Selectors,
+    sum_rate,
+)
 from exporter.artifacts.trace_rules import trace_alerts, trace_recording_rules
 from exporter.config import Config, ConfigError, Threshold
 from exporter.units import percent_text
 
 FAILURE_STATUSES = "failed|timeout|abandoned"
+HOST_SILENT_WINDOW = "1h"
+"""How long a silent VM is remembered by AutoBotHostSilent."""
 APPROVAL_WINDOW = "30m"
-BY_INSTANCE = "job, instance"
 
 
 def prometheus_duration(seconds: float) -> str:
@@ -143,7 +152,7 @@ def _resource_alerts(s: Selectors, target: _Resource, threshold: Threshold) -> l
             "A sustained overload, not a burst; one scrape above the line pages nobody.",
             "critical",
             f"AutoBot host {shown} above {percent_text(threshold.critical)}%",
-            f"{usage}{where} on {{{{ $labels.instance }}}} is {value}, above "
+            f"{usage}{where} on {HOST} is {value}, above "
             f"the critical level of {percent_text(threshold.critical)}% "
             "(AutoBot health: critical).",
             {"resource": resource},
@@ -155,7 +164,7 @@ def _resource_alerts(s: Selectors, target: _Resource, threshold: Threshold) -> l
             "A warning is a trend to look at in working hours; the critical inhibits it.",
             "warning",
             f"AutoBot host {shown} above {percent_text(threshold.warning)}%",
-            f"{usage}{where} on {{{{ $labels.instance }}}} is {value}, above "
+            f"{usage}{where} on {HOST} is {value}, above "
             f"the warning level of {percent_text(threshold.warning)}%.",
             {"resource": resource},
         ),
@@ -175,12 +184,27 @@ def alert_rules(config: Config) -> list[Alert]:
         Alert(
             "AutoBotExporterDown",
             f"{s('up')} == 0",
-            120,
-            "Longer than a restart of the exporter; short, as a dead exporter silences the rest.",
+            60,
+            "A restart of the sidecar takes seconds; a dead one silences its VM, so it pages "
+            "within two minutes.",
             "critical",
             "AutoBot exporter down",
-            "Prometheus cannot scrape the AutoBot exporter at {{ $labels.instance }}: no "
-            "workflow, agent or host alert works while it is down.",
+            f"Prometheus cannot scrape the AutoBot exporter on {HOST} "
+            f"({{{{ $labels.instance }}}}): no workflow, agent or host alert works for "
+            "that VM while it is down.",
+        ),
+        Alert(
+            "AutoBotHostSilent",
+            f"group by ({BY_INSTANCE}) (max_over_time({s('up')}[{HOST_SILENT_WINDOW}])) "
+            f"unless on ({BY_INSTANCE}) group by ({BY_INSTANCE}) ({s('up')})",
+            60,
+            "Nothing arrives at all (the VM, or its agent, is gone), so up cannot say 0; "
+            "the series' five minutes of lookback pass first.",
+            "critical",
+            "AutoBot VM silent",
+            f"No sample of {HOST} has reached Prometheus for five minutes, though it reported "
+            f"in the last {HOST_SILENT_WINDOW}: the VM, its Prometheus agent or the network "
+            "to it is down, and none of its alerts can fire.",
         ),
         Alert(
             "AutoBotExporterNotScraped",
@@ -191,6 +215,7 @@ def alert_rules(config: Config) -> list[Alert]:
             "AutoBot exporter not scraped",
             "No target matches " + config.rules.selector.replace('"', "'") + ": the AutoBot "
             "exporter is not being scraped at all (service discovery or relabelling changed?).",
+            per_host=False,
         ),
         Alert(
             "AutoBotProcessesMissing",
@@ -199,7 +224,7 @@ def alert_rules(config: Config) -> list[Alert]:
             "Longer than a restart of AutoBot by its supervisor.",
             "critical",
             "No AutoBot process running",
-            "Process group {{ $labels.group }} on {{ $labels.instance }} has no process.",
+            f"Process group {{{{ $labels.group }}}} on {HOST} has no process.",
         ),
         Alert(
             "AutoBotWorkflowFailureRatioHigh",
@@ -210,7 +235,7 @@ def alert_rules(config: Config) -> list[Alert]:
             "warning",
             "AutoBot workflows failing",
             f"{{{{ $value | humanizePercentage }}}} of {{{{ $labels.complexity }}}} workflows "
-            f"on {{{{ $labels.instance }}}} end failed, timed out or abandoned (threshold "
+            f"on {HOST} end failed, timed out or abandoned (threshold "
             f"{percent_text(rules.workflow_failure_ratio)}%).",
         ),
         Alert(
@@ -221,7 +246,7 @@ def alert_rules(config: Config) -> list[Alert]:
             "warning",
             "AutoBot agent steps failing",
             f"{{{{ $value | humanizePercentage }}}} of the steps of agent {{{{ $labels.agent }}}} "
-            f"on {{{{ $labels.instance }}}} fail "
+            f"on {HOST} fail "
             f"(threshold {percent_text(rules.step_error_ratio)}%).",
         ),
         Alert(
@@ -232,7 +257,7 @@ def alert_rules(config: Config) -> list[Alert]:
             "Approvals wait for people; only a long trend is worth a notification.",
             "warning",
             "AutoBot approvals waiting long",
-            "95 % of approvals on {{ $labels.instance }} waited up to "
+            f"95 % of approvals on {HOST} waited up to "
             "{{ $value | humanizeDuration }} over the last 30 minutes (threshold "
             f"{prometheus_duration(rules.approval_wait_p95)}).",
         ),
@@ -245,7 +270,7 @@ def alert_rules(config: Config) -> list[Alert]:
             "On top of the stuck_after window: the workflows really stopped finishing.",
             "warning",
             "AutoBot workflows stuck",
-            "{{ $value }} workflows are active on {{ $labels.instance }} and none finished in "
+            f"{{{{ $value }}}} workflows are active on {HOST} and none finished in "
             f"{prometheus_duration(rules.stuck_after)}.",
         ),
         Alert(
@@ -256,7 +281,7 @@ def alert_rules(config: Config) -> list[Alert]:
             "A client deploy with a schema bug shows at once; a single bad request not.",
             "warning",
             "AutoBot exporter rejecting events",
-            "The exporter on {{ $labels.instance }} rejects events ({{ $labels.reason }}, "
+            f"The exporter on {HOST} rejects events ({{{{ $labels.reason }}}}, "
             "{{ $value | humanize }}/s): workflow metrics are incomplete.",
         ),
         Alert(
@@ -267,7 +292,7 @@ def alert_rules(config: Config) -> list[Alert]:
             "The overflow already happened; this only avoids flapping at the edge.",
             "warning",
             "AutoBot label values overflowing",
-            "New {{ $labels.label }} values on {{ $labels.instance }} are exported as "
+            f"New {{{{ $labels.label }}}} values on {HOST} are exported as "
             "'other' (max_label_values reached): a client may be putting ids in labels.",
         ),
         Alert(
@@ -278,7 +303,7 @@ def alert_rules(config: Config) -> list[Alert]:
             "a rule evaluation.",
             "warning",
             "AutoBot workflows evicted at max_active_workflows",
-            "{{ $value | humanize }} running workflows on {{ $labels.instance }} were finished as "
+            f"{{{{ $value | humanize }}}} running workflows on {HOST} were finished as "
             "abandoned in 10 minutes because max_active_workflows was reached: workflows that "
             "never finish, or a flood of starts (check who can reach the ingest API).",
         ),
@@ -290,7 +315,7 @@ def alert_rules(config: Config) -> list[Alert]:
             "hides host data.",
             "warning",
             "AutoBot exporter collector failing",
-            "Collector {{ $labels.collector }} of the exporter on {{ $labels.instance }} "
+            f"Collector {{{{ $labels.collector }}}} of the exporter on {HOST} "
             "fails; its families are missing.",
         ),
         Alert(
@@ -301,7 +326,7 @@ def alert_rules(config: Config) -> list[Alert]:
             "measured, and its disk alerts cannot fire.",
             "warning",
             "AutoBot host filesystem unreadable",
-            "statvfs of {{ $labels.mountpoint }} on {{ $labels.instance }} fails or outlives "
+            f"statvfs of {{{{ $labels.mountpoint }}}} on {HOST} fails or outlives "
             "filesystem.mount_timeout: its disk usage is not measured.",
         ),
         Alert(
@@ -311,7 +336,7 @@ def alert_rules(config: Config) -> list[Alert]:
             "Stopping monitoring for maintenance is allowed; forgetting to restart is not.",
             "warning",
             "AutoBot system monitoring stopped",
-            "System monitoring on {{ $labels.instance }} was stopped through the API: no host "
+            f"System monitoring on {HOST} was stopped through the API: no host "
             "alert can fire. POST /api/metrics/system/monitoring/start resumes it.",
         ),
         *trace_alerts(config),
@@ -346,7 +371,7 @@ def render_rules(config: Config) -> str:
             "expr": alert.expr,
             "for": prometheus_duration(for_seconds),
             "labels": {"severity": alert.severity, **alert.labels},
-            "annotations": {"summary": alert.summary, "description": alert.description},
+            "annotations": {"summary": alert.rendered_summary, "description": alert.description},
         }
         body.append(
             _rule_yaml(rule, f"for {prometheus_duration(alert.for_seconds)}: {alert.why_for}")

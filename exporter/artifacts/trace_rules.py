@@ -3,11 +3,11 @@ requests each service serves (its SERVER spans), and the intake's own trouble.""
 
 from __future__ import annotations
 
-from exporter.artifacts.promql import RATE_WINDOW, Alert, Recording, Selectors
+from exporter.artifacts.promql import BY_INSTANCE, HOST, RATE_WINDOW, Alert, Recording, Selectors
 from exporter.config import Config
 from exporter.units import percent_text
 
-BY_SERVICE = "job, instance, service_name"
+BY_SERVICE = f"{BY_INSTANCE}, service_name"
 CALLS = "traces_span_metrics_calls_total"
 DURATION_BUCKETS = "traces_span_metrics_duration_milliseconds_bucket"
 SERVER = 'span_kind="SPAN_KIND_SERVER"'
@@ -41,7 +41,7 @@ def trace_alerts(config: Config) -> list[Alert]:
             "AutoBot service {{ $labels.service_name }} failing requests",
             "{{ $value | humanizePercentage }} of the requests {{ $labels.service_name }} "
             "serves end in error (server spans with status ERROR, seen by the exporter on "
-            f"{{{{ $labels.instance }}}}; threshold {percent_text(rules.service_error_ratio)}%).",
+            f"{HOST}; threshold {percent_text(rules.service_error_ratio)}%).",
         ),
         Alert(
             "AutoBotServiceLatencyHigh",
@@ -51,29 +51,29 @@ def trace_alerts(config: Config) -> list[Alert]:
             "warning",
             "AutoBot service {{ $labels.service_name }} slow",
             "95 % of the requests {{ $labels.service_name }} serves take up to "
-            "{{ $value | humanize }} ms (seen by the exporter on {{ $labels.instance }}; "
+            f"{{{{ $value | humanize }}}} ms (seen by the exporter on {HOST}; "
             f"threshold {latency_ms:g} ms).",
         ),
         Alert(
             "AutoBotSpanSeriesOverflowing",
-            f"sum by (job, instance) (increase({overflow}[30m])) > 0",
+            f"sum by ({BY_INSTANCE}) (increase({overflow}[30m])) > 0",
             300,
             "The overflow already happened; this only avoids flapping at the edge.",
             "warning",
             "AutoBot span metrics at otlp.max_series_per_family",
-            "The exporter on {{ $labels.instance }} counts new span label sets in the "
+            f"The exporter on {HOST} counts new span label sets in the "
             'otel_metric_overflow="true" series: span names or attributes carry ids, or '
             "the cap is too low for this fleet.",
         ),
         Alert(
             "AutoBotTracesRejected",
-            f"sum by (job, instance, reason) "
+            f"sum by ({BY_INSTANCE}, reason) "
             f"(rate({s('autobot_exporter_otlp_requests_rejected_total')}[{RATE_WINDOW}])) > 0",
             600,
             "A misconfigured exporter in AutoBot shows at once; a single bad request not.",
             "warning",
             "AutoBot exporter refusing traces",
-            "The exporter on {{ $labels.instance }} refuses OTLP trace requests "
+            f"The exporter on {HOST} refuses OTLP trace requests "
             "({{ $labels.reason }}, {{ $value | humanize }}/s): span metrics are incomplete.",
         ),
     ]
