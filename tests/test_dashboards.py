@@ -60,12 +60,12 @@ def test_lint_variables(path):
     variables = {v["name"]: v for v in load(path)["templating"]["list"]}
     assert variables["datasource"]["type"] == "datasource"
     assert variables["datasource"]["query"] == "prometheus"
-    for name in ("job", "instance"):
+    for name, all_value in (("cluster", ".*"), ("host", ".*"), ("job", ".+"), ("instance", ".+")):
         variable = variables[name]
         assert variable["type"] == "query"
         assert variable["datasource"]["uid"] == "${datasource}"
         assert variable["multi"] is True and variable["includeAll"] is True
-        assert variable["allValue"] == ".+"
+        assert variable["allValue"] == all_value
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
@@ -98,7 +98,9 @@ def test_lint_queries(path):
         selectors = SELECTOR.findall(expr)
         assert selectors, where
         for metric, matchers in selectors:
-            assert 'job=~"$job"' in matchers and 'instance=~"$instance"' in matchers, where
+            for matcher in ('cluster=~"$cluster"', 'host=~"$host"', 'job=~"$job"'):
+                assert matcher in matchers, where
+            assert 'instance=~"$instance"' in matchers, where
             if metric.endswith("_total") or metric.endswith("_bucket"):
                 position = expr.index(f"{metric}{{{matchers}}}")
                 assert expr[:position].endswith(COUNTER_FUNCTIONS), f"raw counter: {where}"
@@ -161,6 +163,8 @@ def substituted(expr: str) -> str:
         expr.replace("$__rate_interval", "1m")
         .replace('"$job"', '"autobot-exporter"')
         .replace('"$instance"', '".+"')
+        .replace('"$cluster"', '".*"')
+        .replace('"$host"', '".*"')
         .replace('"$service"', '".+"')
     )
 

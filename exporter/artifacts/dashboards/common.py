@@ -1,6 +1,6 @@
-"""What every AutoBot dashboard shares: the datasource, job and instance variables, the
-label selector every query carries, and small panel builders that always set a unit and
-a description (the grafana/dashboard-linter rules)."""
+"""What every AutoBot dashboard shares: the datasource, cluster, host, job and instance
+variables, the label selector every query carries, and small panel builders that always set
+a unit and a description (the grafana/dashboard-linter rules)."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 from exporter.config import Threshold
 
 DATASOURCE = model.DataSourceRef(type_val="prometheus", uid="${datasource}")
-SELECTOR = 'job=~"$job", instance=~"$instance"'
-"""Every query selects with this, so the job and instance variables always apply."""
+SELECTOR = 'cluster=~"$cluster", host=~"$host", job=~"$job", instance=~"$instance"'
+"""Every query selects with this, so the variables always apply: in a fleet, choosing a host
+shows only that VM (docs/fleet.md)."""
 
 GREEN, YELLOW, RED = "green", "#EAB839", "red"
 PANEL_HEIGHT = 8
@@ -46,8 +47,10 @@ def quantile(q: float, metric: str, by: str) -> str:
     return f"histogram_quantile({q}, sum by (le, {by}) ({rate(metric + '_bucket')}))"
 
 
-def query_variable(name: str, label: str, query: str) -> dashboard.QueryVariable:
-    """A multi-select variable of label values, All meaning ``.+``."""
+def query_variable(
+    name: str, label: str, query: str, all_value: str = ".+"
+) -> dashboard.QueryVariable:
+    """A multi-select variable of label values, with an All option."""
     return (
         dashboard.QueryVariable(name)
         .label(label)
@@ -57,24 +60,35 @@ def query_variable(name: str, label: str, query: str) -> dashboard.QueryVariable
         .sort(model.VariableSort.ALPHABETICAL_ASC)
         .multi(True)
         .include_all(True)
-        .all_value(".+")
+        .all_value(all_value)
     )
 
 
 def variables(builder: dashboard.Dashboard) -> dashboard.Dashboard:
-    """``datasource``, then ``job`` and ``instance``."""
+    """``datasource``, then ``cluster`` and ``host`` (All is ``.*``: a single sidecar's
+    series have neither label), ``job`` and ``instance``."""
+    info = "autobot_exporter_build_info"
     return (
         builder.with_variable(
             dashboard.DatasourceVariable("datasource").label("Data source").type("prometheus")
         )
+        .with_variable(query_variable("cluster", "Cluster", f"label_values({info}, cluster)", ".*"))
         .with_variable(
-            query_variable("job", "Job", "label_values(autobot_exporter_build_info, job)")
+            query_variable(
+                "host", "Host", f'label_values({info}{{cluster=~"$cluster"}}, host)', ".*"
+            )
+        )
+        .with_variable(
+            query_variable(
+                "job", "Job", f'label_values({info}{{cluster=~"$cluster", host=~"$host"}}, job)'
+            )
         )
         .with_variable(
             query_variable(
                 "instance",
                 "Instance",
-                'label_values(autobot_exporter_build_info{job=~"$job"}, instance)',
+                f'label_values({info}{{cluster=~"$cluster", host=~"$host", job=~"$job"}}, '
+                "instance)",
             )
         )
     )

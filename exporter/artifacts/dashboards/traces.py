@@ -42,9 +42,7 @@ def build(config: Config) -> dashboard.Dashboard:
             "errors and duration per service and span, exemplars to the trace.",
         )
         .with_variable(
-            query_variable(
-                "service", "Service", f'label_values({CALLS}{{job=~"$job"}}, service_name)'
-            )
+            query_variable("service", "Service", f"label_values({s(CALLS)}, service_name)")
         )
         .with_row(dashboard.Row("Services"))
         .with_panel(
