@@ -39,9 +39,10 @@ def queries(board: dict) -> list[tuple[str, str]]:
     ]
 
 
-def test_there_are_four_dashboards():
+def test_there_are_five_dashboards():
     assert [path.name for path in FILES] == [
         "autobot-exporter-agents.json",
+        "autobot-exporter-fleet.json",
         "autobot-exporter-system.json",
         "autobot-exporter-traces.json",
         "autobot-exporter-workflows.json",

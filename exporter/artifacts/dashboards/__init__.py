@@ -15,7 +15,7 @@ from grafana_foundation_sdk.builders import dashboard
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import dashboard as model
 
-from exporter.artifacts.dashboards import agents, system, traces, workflows
+from exporter.artifacts.dashboards import agents, fleet, system, traces, workflows
 from exporter.config import Config
 
 DASHBOARDS: dict[str, Callable[[Config], dashboard.Dashboard]] = {
@@ -23,6 +23,7 @@ DASHBOARDS: dict[str, Callable[[Config], dashboard.Dashboard]] = {
     "autobot-exporter-agents.json": agents.build,
     "autobot-exporter-system.json": system.build,
     "autobot-exporter-traces.json": traces.build,
+    "autobot-exporter-fleet.json": fleet.build,
 }
 
 
