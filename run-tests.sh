@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what the tests need and run all of them (the README's test command; CI runs it too).
 #  - Debian packages, when missing: prometheus (prometheus, promtool), prometheus-alertmanager
-#    (alertmanager, amtool), systemd (systemd-analyze, to verify the shipped unit),
+#    (alertmanager, amtool), victoria-metrics (the fleet's second store, tests/test_fleet.py), systemd (systemd-analyze, to verify the shipped unit),
 #    chromium and chromium-driver (the status page in a real browser), podman, runc,
 #    catatonit and mmdebstrap (the image, the compose stack and the pod, run for real),
 #    pipx (the documented pipx install), git (the install from a repository URL)
@@ -16,6 +16,7 @@ cd "$(dirname "$0")"
 missing=()
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
+command -v victoria-metrics >/dev/null || missing+=(victoria-metrics)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)

@@ -137,11 +137,16 @@ def sample_lookup(text: str) -> Callable[..., float | None]:
 class ManagedProcess:
     """A child process with its output in a log file, stopped on ``stop``."""
 
-    def __init__(self, args: list[str], log_path: Path) -> None:
+    def __init__(self, args: list[str], log_path: Path, env: dict[str, str] | None = None) -> None:
         self.args = args
         self.log_path = log_path
         self._log = log_path.open("wb")
-        self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            args,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **env} if env else None,
+        )
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -235,7 +240,33 @@ class Exporter(ManagedProcess, ExporterHttp):
         self.wait_ready(self.url + "/-/ready", self.session)
 
 
-class Prometheus(ManagedProcess):
+class PromQLApi:
+    """The HTTP query API Prometheus and VictoriaMetrics share."""
+
+    url: str
+
+    def api(self, path: str, **params: Any) -> Any:
+        response = requests.get(self.url + path, params=params, timeout=10)
+        response.raise_for_status()
+        return response.json()["data"]
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        return self.api("/api/v1/query", query=expr)["result"]
+
+    def wait_for_scalar(self, expr: str, expected: float, timeout: float = 30.0) -> None:
+        """Poll an instant query until it returns one series with the expected value."""
+
+        def matches() -> bool:
+            result = self.query(expr)
+            return len(result) == 1 and float(result[0]["value"][1]) == expected
+
+        try:
+            wait_until(matches, timeout, f"{expr} == {expected}", interval=0.25)
+        except AssertionError as error:
+            raise AssertionError(f"{error}; last result: {self.query(expr)}") from None
+
+
+class Prometheus(PromQLApi, ManagedProcess):
     """A real Prometheus scraping the given targets every second (job "autobot-exporter",
     as the shipped rules select), evaluating rules every second, exemplar storage on."""
 
@@ -275,26 +306,6 @@ class Prometheus(ManagedProcess):
             directory / f"prometheus-{self.port}.log",
         )
         self.wait_ready(self.url + "/-/ready")
-
-    def api(self, path: str, **params: Any) -> Any:
-        response = requests.get(self.url + path, params=params, timeout=10)
-        response.raise_for_status()
-        return response.json()["data"]
-
-    def query(self, expr: str) -> list[dict[str, Any]]:
-        return self.api("/api/v1/query", query=expr)["result"]
-
-    def wait_for_scalar(self, expr: str, expected: float, timeout: float = 30.0) -> None:
-        """Poll an instant query until it returns one series with the expected value."""
-
-        def matches() -> bool:
-            result = self.query(expr)
-            return len(result) == 1 and float(result[0]["value"][1]) == expected
-
-        try:
-            wait_until(matches, timeout, f"{expr} == {expected}", interval=0.25)
-        except AssertionError as error:
-            raise AssertionError(f"{error}; last result: {self.query(expr)}") from None
 
 
 class Alertmanager(ManagedProcess):
