@@ -3,8 +3,9 @@
 #  - Debian packages, when missing: prometheus (prometheus, promtool), prometheus-alertmanager
 #    (alertmanager, amtool), victoria-metrics (the fleet's second store, tests/test_fleet.py),
 #    systemd (systemd-analyze, to verify the shipped unit), chromium and chromium-driver
-#    (the status page in a real browser), podman, runc, catatonit and mmdebstrap (the image, the compose stack and the pod, run for real),
-#    pipx (the documented pipx install), git (the install from a repository URL)
+#    (the status page in a real browser), podman, runc, catatonit and mmdebstrap (the
+#    image, the compose stack and the pod, run for real), pipx (the documented pipx
+#    install), git (the install from a repository URL)
 #  - this project, its client and the test extras (the OpenTelemetry SDK and OTLP
 #    exporters among them), into ./.venv (scripts/venv.sh)
 #  - ruff (lint and format check), mypy, then pytest; extra arguments go to pytest:
