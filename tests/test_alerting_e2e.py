@@ -75,7 +75,7 @@ def test_disk_alert_fires_through_alertmanager_and_resolves(
         "instance": exporter.address,
         "job": "autobot-exporter",
     }
-    assert alert["annotations"]["summary"] == "AutoBot host disk above 1%"
+    assert alert["annotations"]["summary"] == f"AutoBot host disk above 1% on {exporter.address}"
     assert alert["annotations"]["description"].startswith(
         f"Disk usage on {alert['labels']['mountpoint']} on {exporter.address} is "
     )
