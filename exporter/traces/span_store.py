@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import get_args
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
@@ -20,18 +21,12 @@ from exporter.traces.settings import OtlpConfig
 from exporter.traces.span_metrics import SpanFamilyStore
 from exporter.traces.spans import SpanView
 from exporter.workflows.families import CounterFamily
+from exporter.workflows.metrics import RejectReason
 
 log = logging.getLogger(__name__)
 
-REQUEST_REJECT_REASONS = (
-    "malformed",
-    "too_large",
-    "unsupported_media_type",
-    "unauthorized",
-    "too_many_requests",
-    "read_timeout",
-    "client_disconnected",
-)
+REQUEST_REJECT_REASONS = tuple(r for r in get_args(RejectReason) if r != "invalid")
+"""The events API's reasons a request is refused whole (``invalid`` is per event)."""
 
 
 class SpanStore(Collector):

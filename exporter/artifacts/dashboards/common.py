@@ -136,19 +136,24 @@ def target(
     return query
 
 
-def threshold_steps(level: Threshold) -> dashboard.ThresholdsConfig:
-    """Green, yellow above the warning level, red above the critical level."""
+def colour_steps(warning: float, critical: float) -> dashboard.ThresholdsConfig:
+    """Green, yellow from ``warning``, red from ``critical``."""
     return (
         dashboard.ThresholdsConfig()
         .mode(model.ThresholdsMode.ABSOLUTE)
         .steps(
             [
                 model.Threshold(value=None, color=GREEN),
-                model.Threshold(value=level.warning, color=YELLOW),
-                model.Threshold(value=level.critical, color=RED),
+                model.Threshold(value=warning, color=YELLOW),
+                model.Threshold(value=critical, color=RED),
             ]
         )
     )
+
+
+def threshold_steps(level: Threshold) -> dashboard.ThresholdsConfig:
+    """Green, yellow above the warning level, red above the critical level."""
+    return colour_steps(level.warning, level.critical)
 
 
 def graph(

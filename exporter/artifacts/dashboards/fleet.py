@@ -8,9 +8,7 @@ from grafana_foundation_sdk.models import dashboard as model
 from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
 from exporter.artifacts.dashboards.common import (
-    GREEN,
-    RED,
-    YELLOW,
+    colour_steps,
     graph,
     listing,
     new_dashboard,
@@ -97,17 +95,7 @@ def _vm_table(config: Config) -> table.Panel:
                 options={"sort": [{"field": COLUMNS["A"], "desc": True}]},
             )
         )
-        .thresholds(
-            dashboard.ThresholdsConfig()
-            .mode(model.ThresholdsMode.ABSOLUTE)
-            .steps(
-                [
-                    model.Threshold(value=None, color=GREEN),
-                    model.Threshold(value=0.8, color=YELLOW),
-                    model.Threshold(value=1.0, color=RED),
-                ]
-            )
-        )
+        .thresholds(colour_steps(0.8, 1.0))
     )
 
 

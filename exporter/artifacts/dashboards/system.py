@@ -11,6 +11,7 @@ from exporter.artifacts.dashboards.common import (
     GREEN,
     RED,
     YELLOW,
+    colour_steps,
     graph,
     listing,
     new_dashboard,
@@ -57,17 +58,7 @@ def _health_state() -> stat.Panel:
         )
         .mappings(mappings)
         .color_scheme(dashboard.FieldColor().mode(model.FieldColorModeId.THRESHOLDS))
-        .thresholds(
-            dashboard.ThresholdsConfig()
-            .mode(model.ThresholdsMode.ABSOLUTE)
-            .steps(
-                [
-                    model.Threshold(value=None, color=GREEN),
-                    model.Threshold(value=1, color=YELLOW),
-                    model.Threshold(value=2, color=RED),
-                ]
-            )
-        )
+        .thresholds(colour_steps(1, 2))
     )
 
 
