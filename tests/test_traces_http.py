@@ -19,6 +19,7 @@ from opentelemetry.trace import SpanKind
 
 from tests.support.otel import emit, otlp_tracer
 from tests.support.processes import Exporter, sample_lookup
+from tests.support.promtool import check_metrics_problems
 from tests.support.spans import request, span
 
 pytestmark = pytest.mark.e2e
@@ -174,3 +175,22 @@ def test_the_self_metrics_exist_from_start(tmp_path: Path):
         assert get("autobot_exporter_otlp_series", family="spans_created_total") == 0
     finally:
         fresh.stop()
+
+
+def test_promtool_finds_nothing_but_the_contracted_milliseconds(exporter):
+    """The span histograms keep the names the spanmetrics connector and AutoBot's tracing
+    dashboard use, in milliseconds; promtool's lint names exactly those, nothing else."""
+    with otlp_tracer(exporter.url, headers=AUTH) as tracer:
+        emit(tracer, "GET /lint", SpanKind.SERVER, 3.0, http__method="GET", http__route="/lint")
+        emit(tracer, "llm.inference", SpanKind.CLIENT, 9.0, llm__provider="p", llm__model="m")
+    code, said = check_metrics_problems(exporter.metrics_text())
+    flagged = sorted(said.split("\n")) if said.strip() else []
+    assert code != 0
+    assert [line for line in flagged if line] == [
+        f'{family} use base unit "seconds" instead of "milliseconds"'
+        for family in (
+            "http_server_duration_milliseconds",
+            "llm_inference_duration_milliseconds",
+            "traces_span_metrics_duration_milliseconds",
+        )
+    ]
