@@ -30,16 +30,19 @@ KINDS = {
 }
 
 
-def _value(value: Any) -> AnyValue:
+def any_value(value: Any) -> AnyValue:
+    """A Python scalar as an OTLP attribute value."""
     if isinstance(value, bool):
         return AnyValue(bool_value=value)
     if isinstance(value, int):
         return AnyValue(int_value=value)
+    if isinstance(value, float):
+        return AnyValue(double_value=value)
     return AnyValue(string_value=str(value))
 
 
-def _attributes(values: dict[str, Any]) -> list[KeyValue]:
-    return [KeyValue(key=key, value=_value(value)) for key, value in values.items()]
+def key_values(values: dict[str, Any]) -> list[KeyValue]:
+    return [KeyValue(key=key, value=any_value(value)) for key, value in values.items()]
 
 
 class SpanQueue:
@@ -75,7 +78,7 @@ class SpanQueue:
                 start_time_unix_nano=round(started * 1e9),
                 end_time_unix_nano=round(max(started, end) * 1e9),
                 status=Status(code=ERROR if error else UNSET),
-                attributes=_attributes({k.replace("__", "."): v for k, v in attributes.items()}),
+                attributes=key_values({k.replace("__", "."): v for k, v in attributes.items()}),
             )
         )
 
@@ -86,7 +89,7 @@ class SpanQueue:
         spans, self._spans = self._spans, []
         request = ExportTraceServiceRequest()
         resource_spans = request.resource_spans.add()
-        resource_spans.resource.attributes.extend(_attributes(SERVICE))
+        resource_spans.resource.attributes.extend(key_values(SERVICE))
         resource_spans.scope_spans.add().spans.extend(spans)
         return request.SerializeToString()
 
