@@ -235,6 +235,12 @@ def test_label_values_are_cut_to_the_configured_length():
     assert calls(registry, "n" * 32, "INTERNAL") == 1
 
 
+def test_control_characters_in_label_values_are_replaced():
+    spans, registry = store()
+    send(spans, request(span("GET\x00/\nevil\x85")))
+    assert calls(registry, "GET\ufffd/\ufffdevil\ufffd", "INTERNAL") == 1
+
+
 def test_idle_series_expire():
     clock = Clock()
     spans, registry = store("otlp: {series_expiry: 10m, max_series_per_family: 1}", clock)

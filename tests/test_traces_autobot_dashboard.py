@@ -134,6 +134,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Prometheus
         prometheus = Prometheus(directory, [exporter.address])
         prometheus.wait_for_scalar("up", 1)
         trace_id = autobot_traffic(exporter.url)
+        with otlp_tracer(exporter.url) as tracer:  # what no parser may choke on
+            emit(tracer, 'GET /\x00\n\x85"{}', SpanKind.SERVER, 1.0, http__method="GET")
         yield prometheus, trace_id
     finally:
         if prometheus is not None:
@@ -152,7 +154,10 @@ def test_the_values_are_autobots(stack):
     wait_until(lambda: prometheus.query("spans_created_total"), 30, "spans_created_total")
     [spans] = prometheus.query("spans_created_total")
     assert spans["metric"]["service_name"] == "autobot-backend"
-    assert float(spans["value"][1]) == 10
+    assert float(spans["value"][1]) == 11
+    hostile = prometheus.query('traces_span_metrics_calls_total{span_name=~"GET /.*"}')
+    assert [s["metric"]["span_name"] for s in hostile] == ['GET /\ufffd\ufffd\ufffd"{}']
+    assert float(prometheus.query('up{job="autobot-exporter"}')[0]["value"][1]) == 1
     errors = prometheus.query('http_server_request_count_total{http_status_code="503"}')
     assert float(errors[0]["value"][1]) == 1
     peers = {

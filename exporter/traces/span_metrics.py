@@ -4,7 +4,8 @@ As the spanmetrics connector does, a family holds at most ``otlp.max_series_per_
 label sets; a span of a new label set past that counts in the family's one overflow
 series, labelled only ``otel_metric_overflow="true"``. A series no span has touched for
 ``otlp.series_expiry`` is dropped. Label values are cut to ``otlp.max_label_value_length``
-characters. Together these keep memory flat whatever names a flood of spans carries.
+characters, control characters in them replaced. Together these keep memory flat whatever
+names a flood of spans carries.
 
 Every span counts ``1 / otlp.sampling_ratio`` times, so that counts estimate the traffic
 AutoBot's sampler saw. Histogram buckets keep the newest span of each bucket as an
@@ -27,6 +28,9 @@ from exporter.workflows.families import CounterValue, HistogramValue, le_labels
 log = logging.getLogger(__name__)
 
 OVERFLOW_LABEL = "otel_metric_overflow"
+CONTROL_CHARACTERS = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0)], "\ufffd")
+"""Replaced in label values by U+FFFD: Prometheus' OpenMetrics parser refuses a whole scrape
+over one NUL, and span names and attributes are whatever the sender put there."""
 
 
 class SpanSeries:
@@ -59,7 +63,10 @@ class SpanFamilyStore:
         return self.rule.family.names()[0]
 
     def record(self, span: SpanView, weight: float, now: float) -> None:
-        key = tuple(value[: self._max_length] for value in self.rule.label_values(span))
+        key = tuple(
+            value[: self._max_length].translate(CONTROL_CHARACTERS)
+            for value in self.rule.label_values(span)
+        )
         series = self.series.get(key)
         if series is None:
             series = self._new_series(key)
