@@ -28,16 +28,6 @@ ProcessKey = tuple[int, float]
 
 
 @dataclass(frozen=True, slots=True)
-class _Seen:
-    """A matched process of this pass, before the pass's elapsed time is known."""
-
-    pid: int
-    name: str
-    cpu_delta_seconds: float | None
-    resident_bytes: int
-
-
-@dataclass(frozen=True, slots=True)
 class _Matcher:
     name: str
     comm: re.Pattern | None
@@ -100,7 +90,8 @@ class ProcessGroupScanner:
         totals = {matcher.name: _GroupTotals() for matcher in self._matchers}
         current_cpu: dict[ProcessKey, tuple[float, float]] = {}
         seen: set[ProcessKey] = set()
-        matched: list[_Seen] = []
+        matched: list[ProcessUsage] = []
+        elapsed = None if self._last_scan is None else now - self._last_scan
         for pid in self._ps.pids():
             if pid == self._own_pid:
                 continue
@@ -123,37 +114,38 @@ class ProcessGroupScanner:
                 self.skipped["access_denied"] += 1
             group, name = match
             resident = usage["memory_info"].rss if usage["memory_info"] is not None else 0
-            cpu_delta = self._add(group, totals[group], key, usage, current_cpu)
-            matched.append(_Seen(pid, name, cpu_delta, resident))
+            cpu_delta = self._add(
+                totals[group], group, key, usage, resident=resident, current_cpu=current_cpu
+            )
+            matched.append(ProcessUsage(pid, name, _cpu_percent(cpu_delta, elapsed), resident))
         self._match_of = {key: m for key, m in self._match_of.items() if key in seen}
         self._previous_cpu = current_cpu
-        elapsed = None if self._last_scan is None else now - self._last_scan
         self._last_scan = now
         listed = sorted(matched, key=lambda p: p.resident_bytes, reverse=True)[: self._max_listed]
+        all_cpu_seconds = sum(total.cpu_delta_seconds for total in totals.values())
         return ProcessScan(
             groups={
                 name: self._usage(name, total, elapsed, cpus) for name, total in totals.items()
             },
-            processes=tuple(
-                _listed(process, elapsed) for process in sorted(listed, key=lambda p: p.pid)
-            ),
+            processes=tuple(sorted(listed, key=lambda p: p.pid)),
             unlisted=len(matched) - len(listed),
-            cpu_percent=_cpu_percent(sum(p.cpu_delta_seconds or 0.0 for p in matched), elapsed),
+            cpu_percent=_cpu_percent(all_cpu_seconds, elapsed),
         )
 
     def _add(
         self,
-        group: str,
         total: _GroupTotals,
+        group: str,
         key: ProcessKey,
         usage: dict[str, Any],
+        *,
+        resident: int,
         current_cpu: dict[ProcessKey, tuple[float, float]],
     ) -> float | None:
         """Adds the process to its group's totals; its CPU seconds since the previous pass
         (None on first sight or when unreadable)."""
         total.processes += 1
-        if usage["memory_info"] is not None:
-            total.resident_bytes += usage["memory_info"].rss
+        total.resident_bytes += resident
         total.threads += usage["num_threads"] or 0
         total.open_fds += usage["num_fds"] or 0
         times = usage["cpu_times"]
@@ -193,12 +185,3 @@ def _cpu_percent(cpu_seconds: float | None, elapsed: float | None) -> float:
     if cpu_seconds is None or not elapsed:
         return 0.0
     return round(100.0 * cpu_seconds / elapsed, 2)
-
-
-def _listed(process: _Seen, elapsed: float | None) -> ProcessUsage:
-    return ProcessUsage(
-        process.pid,
-        process.name,
-        _cpu_percent(process.cpu_delta_seconds, elapsed),
-        process.resident_bytes,
-    )

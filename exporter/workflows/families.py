@@ -56,7 +56,10 @@ class HistogramValue:
         """Upper bounds, ascending, without +Inf (its count is the last slot)."""
         self.counts: list[float] = [0] * (len(bounds) + 1)
         self.sum = 0.0
-        self.exemplars: list[Exemplar | None] = [None] * (len(bounds) + 1)
+        self.exemplars: list[tuple[dict[str, str], float, float] | None] = [None] * (
+            len(bounds) + 1
+        )
+        """Per bucket, the newest (labels, value, timestamp); an Exemplar only when scraped."""
 
     def observe(
         self,
@@ -72,7 +75,7 @@ class HistogramValue:
         self.counts[index] += weight
         self.sum += value * weight
         if exemplar is not None:
-            self.exemplars[index] = Exemplar(exemplar, value, timestamp)
+            self.exemplars[index] = (exemplar, value, timestamp)
 
     def buckets(self, le: Sequence[str]) -> list[tuple[Any, ...]]:
         """Cumulative ``(le, count[, exemplar])`` rows, as HistogramMetricFamily takes them."""
@@ -82,7 +85,10 @@ class HistogramValue:
         rows: list[tuple[Any, ...]] = []
         for bound, count, exemplar in zip(le, counts, exemplars, strict=True):
             cumulative += count
-            rows.append((bound, cumulative) if exemplar is None else (bound, cumulative, exemplar))
+            if exemplar is None:
+                rows.append((bound, cumulative))
+            else:
+                rows.append((bound, cumulative, Exemplar(*exemplar)))
         return rows
 
 
