@@ -61,16 +61,16 @@ def decode_request(body: bytes, content_type: str) -> ExportTraceServiceRequest:
 
 
 def _hex_ids_to_base64(document: dict[str, Any]) -> None:
-    for r, resource_spans in _items(document, "resourceSpans", "resource_spans", "document"):
-        for s, scope_spans in _items(resource_spans, "scopeSpans", "scope_spans", f"[{r}]"):
-            for n, span in _items(scope_spans, "spans", "spans", f"[{r}].scopeSpans[{s}]"):
+    for r, resource_spans in _items(document, "resourceSpans", "resource_spans"):
+        for s, scope_spans in _items(resource_spans, "scopeSpans", "scope_spans"):
+            for n, span in _items(scope_spans, "spans", "spans"):
                 where = f"resourceSpans[{r}].scopeSpans[{s}].spans[{n}]"
                 _convert_ids(span, where)
-                for k, link in _items(span, "links", "links", where):
+                for k, link in _items(span, "links", "links"):
                     _convert_ids(link, f"{where}.links[{k}]")
 
 
-def _items(parent: object, camel: str, snake: str, where: str) -> list[tuple[int, Any]]:
+def _items(parent: object, camel: str, snake: str) -> list[tuple[int, Any]]:
     """The dict items of a list field; a wrong type is left for ParseDict to name."""
     if not isinstance(parent, dict):
         return []
