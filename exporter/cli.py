@@ -16,8 +16,6 @@ from aiohttp import web
 
 from exporter import __version__
 from exporter.app import create_app, read_config_files
-from exporter.artifacts.kubernetes import render_kubernetes
-from exporter.artifacts.rules import render_rules
 from exporter.config import DEFAULT_LISTEN_ADDRESS, ConfigError, load_config
 from exporter.log_limit import limit_repeats
 from exporter.web.keys import CONNECTIONS, WEB_CONFIG
@@ -137,6 +135,8 @@ def _parser() -> argparse.ArgumentParser:
 def _check_config(path: str) -> int:
     """What start would refuse: the config, the files it names (token, web config, TLS),
     and the rules rendered from it."""
+    from exporter.artifacts.rules import render_rules  # noqa: PLC0415 (see _print_rules)
+
     try:
         config = load_config(path)
         read_config_files(config)
@@ -196,6 +196,9 @@ def _raise_open_files_limit() -> int:
 
 
 def _print_rules(config_file: str | None) -> int:
+    # imported here, as the other artifacts are: the serving process does not carry them
+    from exporter.artifacts.rules import render_rules  # noqa: PLC0415
+
     try:
         sys.stdout.write(render_rules(load_config(config_file)))
     except ConfigError as error:
@@ -208,6 +211,7 @@ def _write_artifacts(command: str, config_file: str | None, output: str) -> int:
     """``dashboards`` or ``kubernetes``: both render the dashboards."""
     # imported here: the Grafana SDK is only needed by these two commands, not by the server
     from exporter.artifacts.dashboards import render_dashboards  # noqa: PLC0415
+    from exporter.artifacts.kubernetes import render_kubernetes  # noqa: PLC0415
 
     try:
         config = load_config(config_file)

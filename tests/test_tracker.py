@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import tracemalloc
 from collections.abc import Callable, Mapping
 from typing import get_args
 
@@ -209,6 +210,47 @@ def test_duplicate_event_ids_count_once():
     assert harness.send(event, event, event) == (1, 2)
     assert harness.get("autobot_workflows_started_total", complexity="simple") == 1
     assert harness.get("autobot_exporter_events_duplicate_total") == 2
+
+
+def test_event_ids_are_remembered_exactly_the_last_dedup_window_of_them():
+    harness = Harness(parse_config("dedup_window: 3"))
+    events = [wf_started(wf=f"w{n}", event_id=f"e-{n}") for n in range(5)]
+    assert harness.send_json(*events) == (5, 0)
+    assert harness.send_json(events[2], events[3], events[4]) == (0, 3)
+    assert harness.send_json(events[1]) == (1, 0), "forgotten: the window moved past it"
+
+
+def test_a_remembered_event_id_costs_the_same_whatever_its_length():
+    """The dedup window keeps a fixed-size digest of each id, so its memory is bounded by
+    dedup_window alone: 100-character ids take no more than 5-character ones (kept as
+    strings, they took about twice as much)."""
+
+    def memory_held(id_length: int) -> int:
+        harness = Harness()
+        harness.send_json(wf_started())
+        bodies = [
+            json.dumps(
+                [
+                    {
+                        "type": "resource_sample",
+                        "workflow_id": "w1",
+                        "event_id": f"{number:0{id_length}d}",
+                        "data": {},
+                    }
+                    for number in range(batch * 1000, (batch + 1) * 1000)
+                ]
+            ).encode()
+            for batch in range(5)
+        ]
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        for body in bodies:
+            harness.tracker.apply(decode_events(body).events)
+        held = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        return held
+
+    assert memory_held(100) < 1.1 * memory_held(5)
 
 
 def test_repeated_start_and_finish_without_ids_are_counted_out_of_order():

@@ -27,6 +27,7 @@ from exporter.config import Config
 from exporter.log_once import LogOnce
 from exporter.workflows.budget import DetailBudget
 from exporter.workflows.dedup import IdWindow
+from exporter.workflows.event_ids import event_id_digest
 from exporter.workflows.events import (
     AnyEvent,
     ApprovalRequested,
@@ -124,11 +125,13 @@ class WorkflowTracker:
         counters are incremented once per type, after the loop."""
         now = self._clock()
         ids = [event.event_id for event in events]
-        if None not in ids and self._seen_ids.add_all(ids):
+        if None not in ids and self._seen_ids.add_all(list(map(event_id_digest, ids))):
             fresh: Sequence[AnyEvent] = events  # the common case: every id new, checked at once
         else:
             first_sight = self._seen_ids.add
-            fresh = [e for e in events if e.event_id is None or first_sight(e.event_id)]
+            fresh = [
+                e for e in events if e.event_id is None or first_sight(event_id_digest(e.event_id))
+            ]
         handlers = self._handlers
         for event in fresh:
             handlers[type(event)](event, event.ts if event.ts is not None else now, now)

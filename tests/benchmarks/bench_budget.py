@@ -8,9 +8,10 @@ end: 11 events) through the shipped client's original calls (``MetricsClient``:
 ``start_workflow_tracking``, ``start_step_timing``, ``end_step_timing``,
 ``record_approval_wait_time``, ``end_workflow_tracking``), paced to ``--peak`` events per
 second (1x) and ten times that (10x); at 10x, 60 s turn every window over (the largest,
-``dedup_window``, holds 100,000 events). Meanwhile a prober posts one 50-event batch every
-200 ms on its own keep-alive connection and times it (the p99), and Prometheus scrapes
-/metrics every 5 s. Each phase lasts ``--seconds``.
+``dedup_window``, holds 100,000 events). Meanwhile a prober posts the next 50 events of
+whole workflows of the same shape (in the client's wire format) every 200 ms on its own
+keep-alive connection and times each POST (the p99), and Prometheus scrapes /metrics every
+5 s. Each phase lasts ``--seconds``.
 
 Reference, same run, same load at 10x: a bare aiohttp handler that reads each body and
 answers 202 (the HTTP cost alone), and its process's RSS.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import statistics
 import subprocess
@@ -159,23 +161,37 @@ class Load:
         self.events = number * EVENTS_PER_WORKFLOW
 
     def _probe(self) -> None:
+        events = probe_events()
         with requests.Session() as session:
-            number = 0
             while not self._stop.wait(PROBE_INTERVAL):
-                events = [
-                    {
-                        "type": "step_started",
-                        "workflow_id": f"probe-{number}",
-                        "step_id": f"s{k}",
-                        "agent": "probe",
-                    }
-                    for k in range(PROBE_EVENTS)
-                ]
-                number += 1
+                batch = list(itertools.islice(events, PROBE_EVENTS))
                 began = time.perf_counter()
-                reply = session.post(f"{self._url}/api/v1/events", json=events, timeout=10)
+                reply = session.post(f"{self._url}/api/v1/events", json=batch, timeout=10)
                 self.latencies.append(time.perf_counter() - began)
                 assert reply.status_code == 202, reply.text
+
+
+def probe_events() -> Iterator[dict]:
+    """Whole workflows, event by event, in the client's wire shape (each with its event_id
+    and ts), for the prober to cut into 50-event batches as the client cuts its own."""
+    for number in itertools.count():
+        workflow_id = f"probe-{number}"
+        kinds: list[tuple[str, dict]] = [
+            ("workflow_started", {"complexity": "research", "total_steps": STEPS}),
+        ]
+        for step in range(STEPS):
+            kinds.append(("step_started", {"step_id": f"s{step}", "agent": "probe"}))
+            kinds.append(("step_finished", {"step_id": f"s{step}", "success": True}))
+        kinds.append(("approval_resolved", {"outcome": "approved", "wait_seconds": 1.5}))
+        kinds.append(("workflow_finished", {"status": "completed"}))
+        for index, (kind, fields) in enumerate(kinds):
+            yield {
+                "type": kind,
+                "workflow_id": workflow_id,
+                "event_id": f"{workflow_id}-{index}",
+                "ts": time.time(),
+                **fields,
+            }
 
 
 def measure(process: psutil.Process, url: str, name: str, rate: float, seconds: float) -> Phase:
