@@ -124,8 +124,8 @@ class WorkflowTracker:
         instant: ``now`` (the server clock) is read once for it, and the per-type event
         counters are incremented once per type, after the loop."""
         now = self._clock()
-        ids = [event.event_id for event in events]
-        if None not in ids and self._seen_ids.add_all(list(map(event_id_digest, ids))):
+        digests = [event_id_digest(e.event_id) for e in events if e.event_id is not None]
+        if len(digests) == len(events) and self._seen_ids.add_all(digests):
             fresh: Sequence[AnyEvent] = events  # the common case: every id new, checked at once
         else:
             first_sight = self._seen_ids.add
