@@ -2,9 +2,10 @@
 
 ``IdWindow`` remembers exactly the last ``capacity`` distinct ids it recorded: a set answers
 membership, a deque keeps their order, and each id past the capacity forgets the oldest
-one, in O(1). Both are keyed by Python's own hash, which for ``str`` is SipHash with a
-per-process random key: which ids collide cannot be known from outside, so a batch of
-crafted ids costs what random ones cost.
+one, in O(1). Both are keyed by Python's own hash: for a pair key's strings SipHash with a
+per-process random key, for an event id's keyed digest (``event_ids``) the digest itself.
+Which ids collide cannot be known from outside, so a batch of crafted ids costs what
+random ones cost.
 """
 
 from __future__ import annotations

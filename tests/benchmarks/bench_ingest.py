@@ -30,7 +30,7 @@ import requests
 
 sys.path.append(str(Path(__file__).resolve().parents[2]))
 
-from tests.support.processes import Exporter, cpu_seconds
+from tests.support.processes import Exporter, main_thread_cpu_seconds
 
 BATCH = 1000
 FRESH_EVENTS = 60_000
@@ -81,13 +81,13 @@ def batches(total: int) -> Iterator[bytes]:
 
 
 class Fed:
-    """An exporter being fed, with its CPU read at span boundaries."""
+    """An exporter being fed, with its event loop's CPU read at span boundaries."""
 
     def __init__(self, exporter: Exporter) -> None:
         self.url = exporter.url + "/api/v1/events"
         self.process = psutil.Process(exporter.process.pid)
         self.session = requests.Session()
-        self.marks: list[float] = [cpu_seconds(self.process)]
+        self.marks: list[float] = [main_thread_cpu_seconds(self.process)]
 
     def post(self, body: bytes) -> None:
         reply = self.session.post(
@@ -97,7 +97,7 @@ class Fed:
 
     def mark(self) -> float:
         """CPU seconds since the last mark."""
-        self.marks.append(cpu_seconds(self.process))
+        self.marks.append(main_thread_cpu_seconds(self.process))
         return self.marks[-1] - self.marks[-2]
 
 

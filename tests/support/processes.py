@@ -128,6 +128,13 @@ def cpu_seconds(process: psutil.Process) -> float:
     return times.user + times.system
 
 
+def main_thread_cpu_seconds(process: psutil.Process) -> float:
+    """CPU time of the process's main thread (the exporter's event loop, where events are
+    decoded and applied), in nanoseconds from /proc/PID/schedstat: a span of a few tenths
+    of a second read at cpu_seconds' 10 ms ticks carries several percent of error."""
+    return int(Path(f"/proc/{process.pid}/schedstat").read_text().split()[0]) / 1e9
+
+
 def sample_lookup(text: str) -> Callable[..., float | None]:
     """A /metrics text's samples as get(name, **labels), like get_sample_value."""
     samples = parse_samples(text)
