@@ -124,13 +124,15 @@ class WorkflowTracker:
         instant: ``now`` (the server clock) is read once for it, and the per-type event
         counters are incremented once per type, after the loop."""
         now = self._clock()
-        digests = [event_id_digest(e.event_id) for e in events if e.event_id is not None]
-        if len(digests) == len(events) and self._seen_ids.add_all(digests):
+        digests = [None if e.event_id is None else event_id_digest(e.event_id) for e in events]
+        if None not in digests and self._seen_ids.add_all(digests):
             fresh: Sequence[AnyEvent] = events  # the common case: every id new, checked at once
         else:
             first_sight = self._seen_ids.add
             fresh = [
-                e for e in events if e.event_id is None or first_sight(event_id_digest(e.event_id))
+                e
+                for e, digest in zip(events, digests, strict=True)
+                if digest is None or first_sight(digest)
             ]
         handlers = self._handlers
         for event in fresh:
